@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"tidings/internal/account"
+	"tidings/internal/platform/clock"
+	"tidings/internal/platform/config"
+	"tidings/internal/platform/db"
+	"tidings/internal/platform/mail"
+	"tidings/internal/platform/migrate"
+	"tidings/internal/platform/ratelimit"
+	"tidings/web"
+	"tidings/web/paths"
+)
+
+// app is the set of parts a web or worker process shares.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	appConn  *db.Conn
+	opsConn  *db.Conn
+	tenant   *db.Tenant
+	ops      *db.Privileged
+	accounts *account.Service
+	mail     mail.Sender
+	registry *prometheus.Registry
+}
+
+// open connects both roles, refuses a stale schema, and builds services.
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, sender mail.Sender) (*app, error) {
+	appConn, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxConns: cfg.DatabaseMaxConns, StatementTimeout: 30 * time.Second, AppName: "tidings-web"})
+	if err != nil {
+		return nil, err
+	}
+	opsConn, err := db.Open(ctx, cfg.DatabaseOpsURL, db.Options{MaxConns: max(cfg.DatabaseMaxConns/2, 4), StatementTimeout: 5 * time.Minute, AppName: "tidings-ops"})
+	if err != nil {
+		appConn.Close()
+		return nil, err
+	}
+	if err := migrate.Check(ctx, appConn.Pool); err != nil {
+		appConn.Close()
+		opsConn.Close()
+		return nil, err
+	}
+	c := clock.System{}
+	if sender == nil {
+		if sender, err = mail.New(cfg.Mail, c); err != nil {
+			return nil, err
+		}
+	}
+	a := &app{cfg: cfg, log: log, appConn: appConn, opsConn: opsConn, mail: sender, registry: prometheus.NewRegistry()}
+	a.tenant = db.NewTenant(appConn)
+	a.ops = db.NewPrivileged(opsConn, log)
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limiter := ratelimit.New(appConn.Pool, c, cfg.SecretKey)
+	a.accounts = account.NewService(a.tenant, a.ops, c, sender, limiter, log, account.Options{
+		BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdleTimeout, SessionMaxAge: cfg.SessionMaxAge,
+		VerifyPath: paths.VerifyEmail, ResetPath: paths.ResetPassword, InvitePath: paths.AcceptInvite, LoginPath: paths.Login,
+	})
+	if err := account.SeedPolicies(ctx, a.ops, cfg.Operator); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	a.appConn.Close()
+	a.opsConn.Close()
+}
+
+func (a *app) ready(ctx context.Context) error {
+	if err := a.appConn.Pool.Ping(ctx); err != nil {
+		return err
+	}
+	return migrate.Check(ctx, a.appConn.Pool)
+}
+
+// serveHTTP runs the web server until ctx ends, then drains it.
+func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listener) error {
+	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry})
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	a.log.Info("web server listening", "addr", ln.Addr().String(), "version", a.cfg.Version)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("web server stopped")
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	a, err := open(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return a.serveHTTP(ctx, nil, ln)
+}

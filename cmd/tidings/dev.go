@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"tidings/internal/account"
+	"tidings/internal/platform/clock"
+	"tidings/internal/platform/config"
+	"tidings/internal/platform/db"
+	"tidings/internal/platform/mail"
+	"tidings/internal/platform/migrate"
+	"tidings/internal/platform/pgboot"
+)
+
+// The demo login `tidings dev` creates and prints.
+var demo = account.Demo{Email: "demo@tidings.test", Password: "tidings-demo-2026", Name: "Dana Demo",
+	Phone: "+447911123456", OrgName: "Demo Bakery"}
+
+// dev runs everything in one process: a project-local PostgreSQL (unless
+// DATABASE_URL is set), migrations, the demo data, the web server with the
+// mail outbox, and the worker. Ctrl-C stops all of it, the database too.
+func dev(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
+	if cfg.DatabaseURL == "" {
+		cluster, err := pgboot.Start(ctx, pgboot.Options{Dir: filepath.Join(cfg.DataDir, "pg"),
+			Logf: func(f string, a ...any) { fmt.Fprintf(out, "postgres: "+f+"\n", a...) }})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cluster.Stop(); err != nil {
+				log.Error("stopping postgres", "err", err)
+			} else {
+				fmt.Fprintln(out, "postgres: stopped")
+			}
+		}()
+		urls, err := cluster.EnsureDatabase(ctx, "tidings")
+		if err != nil {
+			return err
+		}
+		cfg.DatabaseURL, cfg.DatabaseOwnerURL, cfg.DatabaseOpsURL = urls.App, urls.Owner, urls.Ops
+	} else if cfg.DatabaseOwnerURL == "" || cfg.DatabaseOpsURL == "" {
+		return errors.New("dev: with DATABASE_URL set, also set DATABASE_OWNER_URL and DATABASE_OPS_URL")
+	}
+	if len(cfg.SecretKey) == 0 {
+		key, err := devSecret(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.SecretKey = key
+	}
+	if err := devMigrate(ctx, cfg.DatabaseOwnerURL); err != nil {
+		return err
+	}
+	outbox := mail.NewOutbox(clock.System{}, 500)
+	a, err := open(ctx, cfg, log, outbox)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.accounts.EnsureDemo(ctx, demo); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("dev: listen on %s (set LISTEN_ADDR to use another port): %w", cfg.ListenAddr, err)
+	}
+	base := cfg.BaseURL.String()
+	fmt.Fprintf(out, "\nTidings is running at %s\n  log in as %s / %s\n  e-mails it sends appear at %s/dev/outbox\n  press Ctrl-C to stop\n\n",
+		base, demo.Email, demo.Password, base)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { errs[0] = a.serveHTTP(runCtx, outbox, ln); cancel() })
+	wg.Go(func() { errs[1] = a.runWorker(runCtx); cancel() })
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func devMigrate(ctx context.Context, ownerURL string) error {
+	conn, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2, AppName: "tidings-migrate"})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = migrate.Up(ctx, conn.Pool)
+	return err
+}
+
+// devSecret keeps one random SECRET_KEY per checkout, so sessions survive
+// restarts of `tidings dev`.
+func devSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "secret-key")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	raw := make([]byte, 48)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	key := base64.RawStdEncoding.EncodeToString(raw)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("dev: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("dev: %w", err)
+	}
+	return []byte(key), nil
+}

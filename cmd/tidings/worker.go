@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"tidings/internal/maintenance"
+	"tidings/internal/platform/clock"
+	"tidings/internal/platform/config"
+	"tidings/internal/platform/ratelimit"
+)
+
+func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	a, err := open(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.runWorker(ctx)
+}
+
+// runWorker runs River's job workers on the privileged pool (jobs are
+// cross-tenant by nature) until ctx ends, then lets running jobs finish.
+func (a *app) runWorker(ctx context.Context) error {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
+		Clock: clock.System{}, Log: a.log})
+	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:      workers,
+		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic()},
+		Logger:       a.log.With("component", "river"),
+	})
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	a.log.Info("worker started")
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := client.Stop(stopCtx); err != nil {
+		return fmt.Errorf("worker: stop: %w", err)
+	}
+	a.log.Info("worker stopped")
+	return nil
+}

@@ -1,0 +1,86 @@
+// Package paths is the one place that spells the application's URLs.
+// Routes register these patterns and templates link with these builders,
+// so renaming a URL is a one-line change and no template holds a literal.
+package paths
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Public pages.
+const (
+	Home          = "/"
+	PrivacyCentre = "/privacy"
+	PrivacyPolicy = "/privacy/policy"
+	Terms         = "/terms"
+)
+
+// Authentication.
+const (
+	Login          = "/login"
+	Logout         = "/logout"
+	Signup         = "/signup"
+	VerifyEmail    = "/verify-email"
+	ResendVerify   = "/verify-email/resend"
+	ForgotPassword = "/password/forgot"
+	ResetPassword  = "/password/reset"
+	AcceptInvite   = "/invites/accept"
+	AcceptPolicies = "/policies/accept"
+)
+
+// The signed-in app.
+const (
+	Dashboard            = "/app"
+	Profile              = "/app/account/profile"
+	ChangePassword       = "/app/account/password"
+	Sessions             = "/app/account/sessions"
+	SessionsRevokeOthers = "/app/account/sessions/revoke-others"
+	SessionRevokePattern = "/app/account/sessions/:id/revoke"
+	Team                 = "/app/settings/team"
+	TeamInvite           = "/app/settings/team/invites"
+	InviteRevokePattern  = "/app/settings/team/invites/:id/revoke"
+	MemberRolePattern    = "/app/settings/team/members/:id/role"
+	MemberRemovePattern  = "/app/settings/team/members/:id/remove"
+	SwitchOrg            = "/app/switch-org"
+)
+
+// Operations.
+const (
+	Healthz = "/healthz"
+	Readyz  = "/readyz"
+	Metrics = "/metrics"
+	Static  = "/static"
+)
+
+// Development tools, registered only by `tidings dev`.
+const (
+	DevOutbox        = "/dev/outbox"
+	DevOutboxPattern = "/dev/outbox/:id"
+)
+
+// SessionRevoke is the URL that revokes one session.
+func SessionRevoke(id int64) string { return withID(SessionRevokePattern, id) }
+
+// InviteRevoke is the URL that withdraws a pending invitation.
+func InviteRevoke(id int64) string { return withID(InviteRevokePattern, id) }
+
+// MemberRole is the URL that changes a member's role.
+func MemberRole(id int64) string { return withID(MemberRolePattern, id) }
+
+// MemberRemove is the URL that removes a member from the organisation.
+func MemberRemove(id int64) string { return withID(MemberRemovePattern, id) }
+
+// DevOutboxMessage shows one captured e-mail.
+func DevOutboxMessage(id int64) string { return withID(DevOutboxPattern, id) }
+
+// WithToken adds a token query parameter, as used by e-mailed links.
+func WithToken(base, token string) string {
+	return base + "?" + url.Values{"token": {token}}.Encode()
+}
+
+// withID fills the ":id" segment of a route pattern.
+func withID(pattern string, id int64) string {
+	return strings.Replace(pattern, ":id", strconv.FormatInt(id, 10), 1)
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tidings/internal/account"
+	"tidings/static"
+	"tidings/web/paths"
+)
+
+// routes is the one route table, grouped by audience. Reading it top to
+// bottom tells what the product does and who may do it.
+func (s *Server) routes() {
+	e := s.echo
+
+	// Operations: probes and metrics, no session, no CSRF.
+	e.GET(paths.Healthz, s.healthz)
+	e.GET(paths.Readyz, s.readyz)
+	e.GET(paths.Metrics, echo.WrapHandler(promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{})))
+	e.GET(paths.Static+"/*", echo.WrapHandler(http.StripPrefix(paths.Static, static.Handler())))
+
+	// Everything people see goes through CSRF and the session.
+	site := audience{e: e, mw: []echo.MiddlewareFunc{s.csrf.middleware, s.withSession}}
+	e.RouteNotFound("/*", notFound, site.mw...)
+
+	// Public pages.
+	site.GET(paths.Home, s.homeShow)
+	site.GET(paths.PrivacyCentre, s.privacyCentreShow)
+	site.GET(paths.PrivacyPolicy, s.policyShow(account.PolicyPrivacy))
+	site.GET(paths.Terms, s.policyShow(account.PolicyTerms))
+
+	// Authentication (no-store: forms carry tokens and personal data).
+	auth := site.with(noStore)
+	auth.GET(paths.Login, s.loginShow)
+	auth.POST(paths.Login, s.loginCreate)
+	auth.POST(paths.Logout, s.logout)
+	auth.GET(paths.Signup, s.signupShow)
+	auth.POST(paths.Signup, s.signupCreate)
+	auth.GET(paths.VerifyEmail, s.emailVerify)
+	auth.GET(paths.ResendVerify, s.verifyResendShow)
+	auth.POST(paths.ResendVerify, s.verifyResend)
+	auth.GET(paths.ForgotPassword, s.passwordForgotShow)
+	auth.POST(paths.ForgotPassword, s.passwordForgot)
+	auth.GET(paths.ResetPassword, s.passwordResetShow)
+	auth.POST(paths.ResetPassword, s.passwordReset)
+	auth.GET(paths.AcceptInvite, s.inviteShow)
+	auth.POST(paths.AcceptInvite, s.inviteAccept)
+	auth.GET(paths.AcceptPolicies, s.policiesAcceptShow, s.requireUser)
+	auth.POST(paths.AcceptPolicies, s.policiesAccept, s.requireUser)
+
+	// The app: signed-in members of an organisation who accepted the
+	// current policies. Owner-only actions say so on the route.
+	app := site.with(noStore, s.requireUser, s.requireOrg, s.requirePolicies)
+	app.GET(paths.Dashboard, s.dashboardShow)
+	app.POST(paths.SwitchOrg, s.orgSwitch)
+	app.GET(paths.Profile, s.profileShow)
+	app.POST(paths.ChangePassword, s.passwordChange)
+	app.GET(paths.Sessions, s.sessionList)
+	app.POST(paths.SessionRevokePattern, s.sessionRevoke)
+	app.POST(paths.SessionsRevokeOthers, s.sessionRevokeOthers)
+	app.GET(paths.Team, s.teamShow)
+	owner := app.with(requireRole(account.RoleOwner))
+	owner.POST(paths.TeamInvite, s.teamInvite)
+	owner.POST(paths.InviteRevokePattern, s.inviteRevoke)
+	owner.POST(paths.MemberRolePattern, s.memberRole)
+	owner.POST(paths.MemberRemovePattern, s.memberRemove)
+
+	// Development tools, only in `tidings dev`.
+	if s.deps.Outbox != nil {
+		dev := site.with(noStore)
+		dev.GET(paths.DevOutbox, s.devOutboxList)
+		dev.GET(paths.DevOutboxPattern, s.devOutboxShow)
+	}
+}
+
+// audience is a set of routes that share middleware. Echo's groups would
+// register a catch-all 404 route per group, and with an empty prefix that
+// would run, say, the app's login redirect for every unknown URL.
+type audience struct {
+	e  *echo.Echo
+	mw []echo.MiddlewareFunc
+}
+
+func (a audience) with(mw ...echo.MiddlewareFunc) audience {
+	return audience{e: a.e, mw: append(slices.Clone(a.mw), mw...)}
+}
+
+func (a audience) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	a.e.GET(path, h, append(slices.Clone(a.mw), mw...)...)
+}
+
+func (a audience) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	a.e.POST(path, h, append(slices.Clone(a.mw), mw...)...)
+}
+
+func notFound(echo.Context) error { return echo.ErrNotFound }
