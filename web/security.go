@@ -123,7 +123,7 @@ const flashCookie = "tidings_flash"
 
 func (x csrf) setFlash(c echo.Context, kind, text string) {
 	v := base64.RawURLEncoding.EncodeToString([]byte(kind + "\x00" + text))
-	c.SetCookie(&http.Cookie{Name: flashCookie, Value: v + "." + x.sign("flash:" + v), Path: "/", MaxAge: 120,
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: v + "." + x.sign("flash:"+v), Path: "/", MaxAge: 120,
 		HttpOnly: true, Secure: x.secure, SameSite: http.SameSiteLaxMode})
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -60,7 +61,7 @@ func (l *Limiter) Take(ctx context.Context, rule Rule, key string) (time.Duratio
 	err := pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
 		// Serialise takers of one key so two racing requests cannot both
 		// squeeze under the limit.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, rule.Bucket+string(h)); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, rule.Bucket+":"+hex.EncodeToString(h)); err != nil {
 			return err
 		}
 		var err error
