@@ -19,9 +19,9 @@ func TestWatchCatchesCSPViolationsAndErrors(t *testing.T) {
 	mux := http.NewServeMux()
 	page := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-n0nce'; style-src 'self'")
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-n0nce'; style-src 'self'; img-src 'self' data:")
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = w.Write([]byte(`<!DOCTYPE html><html><head><title>t</title></head><body>` + body + `</body></html>`))
+			_, _ = w.Write([]byte(`<!DOCTYPE html><html><head><title>t</title><link rel="icon" href="data:,"></head><body>` + body + `</body></html>`))
 		}
 	}
 	mux.HandleFunc("/clean", page(`<p id="ok">fine</p><script nonce="n0nce">console.log("hello")</script>`))
@@ -87,7 +87,7 @@ func (q *quietT) Errorf(string, ...any) {}
 
 func TestScreenshotWritesUnderTestArtifacts(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`<!DOCTYPE html><meta name="viewport" content="width=device-width"><p id="ok">hi</p>`))
+		_, _ = w.Write([]byte(`<!DOCTYPE html><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,"><p id="ok">hi</p>`))
 	}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)

@@ -229,6 +229,12 @@ func (w *Watch) add(k Kind, text, url string) {
 			return
 		}
 	}
+	// The same violation comes by more than one way (see Watch): say it once.
+	for _, q := range w.problems[max(0, len(w.problems)-4):] {
+		if q == p {
+			return
+		}
+	}
 	w.problems = append(w.problems, p)
 }
 

@@ -91,6 +91,15 @@ func Status(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 // Check returns ErrPending when anything is left to apply. Any role that
 // can read the version tables may call it.
 func Check(ctx context.Context, pool *pgxpool.Pool) error {
+	// goose would try to create its version table on a fresh database,
+	// which the runtime role may not do: look for it first.
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&exists); err != nil {
+		return fmt.Errorf("migrate: check: %w", err)
+	}
+	if !exists {
+		return ErrPending
+	}
 	p, closeDB, err := provider(pool)
 	if err != nil {
 		return err
