@@ -59,8 +59,11 @@ func TestSignupRecordsEvidenceAndVerifies(t *testing.T) {
 	c.Header.Set("User-Agent", "SignupTest/1.0")
 	c.Get(paths.Signup)
 	r := c.Post(paths.Signup, signupForm("grace@example.test"))
-	if r.Status != http.StatusOK || !strings.Contains(r.Body, "grace@example.test") {
-		t.Fatalf("signup: %d", r.Status)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != paths.ResendVerify {
+		t.Fatalf("signup: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	if r := c.Get(paths.ResendVerify); r.Status != http.StatusOK || !strings.Contains(r.Body, "grace@example.test") {
+		t.Fatalf("check-your-e-mail page: %d", r.Status)
 	}
 	if n := count(t, e, `SELECT count(*) FROM users WHERE email = 'grace@example.test' AND phone_e164 = '+447911123456' AND email_verified_at IS NULL`); n != 1 {
 		t.Fatalf("user rows = %d", n)
@@ -125,7 +128,7 @@ func TestSignupExistingAddressRevealsNothing(t *testing.T) {
 	m := e.NewOwner("Existing")
 	c := e.Client()
 	r := c.Post(paths.Signup, signupForm(m.Email))
-	if r.Status != http.StatusOK || !strings.Contains(r.Body, m.Email) {
+	if r.Status != http.StatusSeeOther || !strings.Contains(c.Get(r.Header.Get("Location")).Body, m.Email) {
 		t.Fatalf("signup with an existing address: %d", r.Status)
 	}
 	if n := count(t, e, `SELECT count(*) FROM users WHERE email = ?`, m.Email); n != 1 {

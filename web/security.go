@@ -117,30 +117,48 @@ func isForm(r *http.Request) bool {
 	return strings.HasPrefix(ct, echo.MIMEApplicationForm) || strings.HasPrefix(ct, echo.MIMEMultipartForm)
 }
 
-// flash messages travel in a short-lived signed cookie, so showing "saved"
-// after a redirect costs no session write.
-const flashCookie = "tidings_flash"
+// Short-lived notes between a POST and the page it redirects to (flash
+// messages, the address a confirmation link went to) travel in signed
+// cookies, so they cost no session write and cannot be forged.
+const (
+	flashCookie        = "tidings_flash"
+	pendingEmailCookie = "tidings_pending_email"
+)
 
-func (x csrf) setFlash(c echo.Context, kind, text string) {
-	v := base64.RawURLEncoding.EncodeToString([]byte(kind + "\x00" + text))
-	c.SetCookie(&http.Cookie{Name: flashCookie, Value: v + "." + x.sign("flash:"+v), Path: "/", MaxAge: 120,
+func (x csrf) setNote(c echo.Context, name, value string, maxAge int) {
+	v := base64.RawURLEncoding.EncodeToString([]byte(value))
+	c.SetCookie(&http.Cookie{Name: name, Value: v + "." + x.sign(name+":"+v), Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: x.secure, SameSite: http.SameSiteLaxMode})
 }
 
-func (x csrf) takeFlash(c echo.Context) (kind, text string, ok bool) {
-	ck, err := c.Cookie(flashCookie)
+// note reads a signed note; take also deletes it.
+func (x csrf) note(c echo.Context, name string, take bool) (string, bool) {
+	ck, err := c.Cookie(name)
 	if err != nil {
-		return "", "", false
+		return "", false
 	}
-	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: x.secure, SameSite: http.SameSiteLaxMode})
+	if take {
+		c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: x.secure, SameSite: http.SameSiteLaxMode})
+	}
 	v, sig, found := strings.Cut(ck.Value, ".")
-	if !found || !hmac.Equal([]byte(sig), []byte(x.sign("flash:"+v))) {
-		return "", "", false
+	if !found || !hmac.Equal([]byte(sig), []byte(x.sign(name+":"+v))) {
+		return "", false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
+		return "", false
+	}
+	return string(raw), true
+}
+
+func (x csrf) setFlash(c echo.Context, kind, text string) {
+	x.setNote(c, flashCookie, kind+"\x00"+text, 120)
+}
+
+func (x csrf) takeFlash(c echo.Context) (kind, text string, ok bool) {
+	v, ok := x.note(c, flashCookie, true)
+	if !ok {
 		return "", "", false
 	}
-	kind, text, ok = strings.Cut(string(raw), "\x00")
-	return kind, text, ok
+	return strings.Cut(v, "\x00")
 }

@@ -10,6 +10,7 @@ import (
 	"tidings/internal/account"
 	"tidings/templates/auth"
 	"tidings/templates/components"
+	"tidings/web/paths"
 )
 
 func (s *Server) signupShow(c echo.Context) error {
@@ -53,7 +54,10 @@ func (s *Server) signupCreate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return render(c, http.StatusOK, auth.CheckEmail(s.page(c, "Check your e-mail", "signup"), account.NormaliseEmail(in.Email)))
+	// Redirect rather than render, so a reload does not post the form
+	// again; the page learns the address from a signed cookie.
+	s.csrf.setNote(c, pendingEmailCookie, account.NormaliseEmail(in.Email), 3600)
+	return redirect(c, paths.ResendVerify)
 }
 
 // signupForm carries the choices and the policy versions being accepted.
@@ -92,9 +96,13 @@ func (s *Server) emailVerify(c echo.Context) error {
 }
 
 func (s *Server) verifyResendShow(c echo.Context) error {
-	email := ""
+	email, _ := s.csrf.note(c, pendingEmailCookie, false)
 	if u := currentUser(c); u != nil {
 		email = u.Email
+	}
+	if email == "" {
+		s.flash(c, "info", "Log in to ask for a new confirmation link.")
+		return c.Redirect(http.StatusSeeOther, paths.Login)
 	}
 	return render(c, http.StatusOK, auth.CheckEmail(s.page(c, "Check your e-mail", ""), email))
 }

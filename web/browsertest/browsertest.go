@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -104,8 +102,15 @@ func New(t testing.TB) context.Context {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("starting Chromium (%s): no answer after 30s", path)
 	}
+	// Headless Chromium takes room for window decorations off the window
+	// size; pin the viewport itself so screenshots are Width×Height at least.
+	if err := chromedp.Do(ctx, desktop()); err != nil {
+		t.Fatalf("setting the viewport: %v", err)
+	}
 	return ctx
 }
+
+func desktop() chromedp.Action[chromedp.Void] { return chromedp.EmulateViewport(Width, Height) }
 
 // Screenshot saves a full-page PNG of the current page as
 // <repo root>/test-artifacts/screenshots/<TestName>/<NN>-<name>.png, NN
@@ -131,14 +136,16 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 
 // ScreenshotMobile is Screenshot with a phone's viewport
 // (MobileWidth×MobileHeight, mobile emulation on, so the page's viewport
-// meta tag applies). The desktop viewport comes back afterwards.
+// meta tag applies). The desktop viewport comes back afterwards. It also
+// fails the test when the page is wider than the phone (something
+// overflows sideways).
 func ScreenshotMobile(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(MobileWidth, MobileHeight, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {
 		t.Fatalf("mobile viewport: %v", err)
 	}
 	defer func() {
-		if _, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+		if err := chromedp.Do(ctx, desktop()); err != nil {
 			t.Errorf("resetting the viewport: %v", err)
 		}
 	}()

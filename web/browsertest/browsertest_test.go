@@ -96,8 +96,8 @@ func TestScreenshotWritesUnderTestArtifacts(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "desktop")
 	browsertest.ScreenshotMobile(t, ctx, "mobile")
-	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.innerWidth`))
-	if err != nil || width != browsertest.Width {
-		t.Errorf("after the mobile screenshot the viewport is %d wide (%v), want %d", width, err, browsertest.Width)
+	size, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[window.innerWidth, window.innerHeight]`))
+	if err != nil || len(size) != 2 || size[0] != browsertest.Width || size[1] != browsertest.Height {
+		t.Errorf("after the mobile screenshot the viewport is %v (%v), want %dx%d", size, err, browsertest.Width, browsertest.Height)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"tidings/internal/platform/secretbox"
 )
 
 // Mode says which command is loading the configuration; required settings
@@ -48,6 +50,9 @@ type Config struct {
 	BaseURL *url.URL
 	// SecretKey keys HMACs (CSRF tokens, hashed lookup tokens). At least 32 bytes.
 	SecretKey []byte
+	// EncryptionKeys seal secrets at rest: "id:base64-32-bytes,…", the
+	// first is used for new values, the rest only to open old ones.
+	EncryptionKeys string
 
 	SessionIdleTimeout time.Duration
 	SessionMaxAge      time.Duration
@@ -102,6 +107,7 @@ func Load(mode Mode, getenv Getenv) (Config, error) {
 	c.ListenAddr = r.str("LISTEN_ADDR", defaultListen(mode))
 	c.BaseURL = r.url("BASE_URL", "http://"+loopbackHost(c.ListenAddr))
 	c.SecretKey = []byte(r.secret("SECRET_KEY", ""))
+	c.EncryptionKeys = r.secret("ENCRYPTION_KEYS", "")
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", 30*time.Minute)
 	c.SessionMaxAge = r.duration("SESSION_MAX_AGE", 12*time.Hour)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
@@ -150,8 +156,20 @@ func (c *Config) validate(r *reader) {
 			if len(c.SecretKey) < 32 {
 				r.fail("SECRET_KEY must be at least 32 bytes (e.g. `openssl rand -base64 48`)")
 			}
+			if c.EncryptionKeys == "" {
+				r.fail("ENCRYPTION_KEYS is required, e.g. k1:$(openssl rand -base64 32)")
+			}
 		}
-		if c.Mail.Transport == "outbox" && c.Mode != ModeMigrate {
+	}
+	if c.EncryptionKeys != "" {
+		if keys, err := secretbox.ParseKeys(c.EncryptionKeys); err != nil {
+			r.fail("ENCRYPTION_KEYS: " + err.Error())
+		} else if _, err := secretbox.New(keys); err != nil {
+			r.fail("ENCRYPTION_KEYS: " + err.Error())
+		}
+	}
+	if c.Mode == ModeServe || c.Mode == ModeWorker {
+		if c.Mail.Transport == "outbox" {
 			r.fail("MAIL_TRANSPORT=outbox keeps mail in memory and is only for `tidings dev`; use smtp")
 		}
 	}

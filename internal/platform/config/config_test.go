@@ -15,7 +15,7 @@ func TestServeNeedsDatabaseAndSecret(t *testing.T) {
 	if err == nil {
 		t.Fatal("serve without a database or secret loaded")
 	}
-	for _, want := range []string{"DATABASE_URL is required", "DATABASE_OPS_URL is required", "SECRET_KEY must be at least 32 bytes"} {
+	for _, want := range []string{"DATABASE_URL is required", "DATABASE_OPS_URL is required", "SECRET_KEY must be at least 32 bytes", "ENCRYPTION_KEYS is required"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -25,7 +25,7 @@ func TestServeNeedsDatabaseAndSecret(t *testing.T) {
 func TestDefaultsAndParsing(t *testing.T) {
 	c, err := Load(ModeServe, env(map[string]string{
 		"DATABASE_URL": "postgres://a", "DATABASE_OPS_URL": "postgres://b", "SECRET_KEY": strings.Repeat("k", 32),
-		"SMTP_HOST": "smtp.example", "BASE_URL": "https://tidings.example/", "TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1",
+		"SMTP_HOST": "smtp.example", "ENCRYPTION_KEYS": "k1:" + strings.Repeat("A", 43) + "=", "BASE_URL": "https://tidings.example/", "TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1",
 		"SESSION_IDLE_TIMEOUT": "15m",
 	}))
 	if err != nil {
@@ -61,12 +61,12 @@ func TestSecretsFromFiles(t *testing.T) {
 func TestBadValuesAreNamed(t *testing.T) {
 	_, err := Load(ModeDev, env(map[string]string{
 		"SESSION_MAX_AGE": "soon", "TRUSTED_PROXIES": "not-an-ip", "MAIL_TRANSPORT": "pigeon",
-		"LOG_LEVEL": "loud", "DATABASE_MAX_CONNS": "0", "BASE_URL": "ftp://x",
+		"LOG_LEVEL": "loud", "DATABASE_MAX_CONNS": "0", "BASE_URL": "ftp://x", "ENCRYPTION_KEYS": "k1:c2hvcnQ=",
 	}))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, v := range []string{"SESSION_MAX_AGE", "TRUSTED_PROXIES", "MAIL_TRANSPORT", "LOG_LEVEL", "DATABASE_MAX_CONNS", "BASE_URL"} {
+	for _, v := range []string{"SESSION_MAX_AGE", "TRUSTED_PROXIES", "MAIL_TRANSPORT", "LOG_LEVEL", "DATABASE_MAX_CONNS", "BASE_URL", "ENCRYPTION_KEYS"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s: %v", v, err)
 		}

@@ -199,6 +199,17 @@ func prepareDir(dir string, s *serverUser) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("pgboot: create %s: %w", dir, err)
 	}
+	// We are about to chmod (and as root chown) the folder: make sure it is
+	// empty or ours, not say the repository root passed by mistake.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("pgboot: read %s: %w", dir, err)
+	}
+	if len(entries) > 0 && !slices.ContainsFunc(entries, func(e fs.DirEntry) bool {
+		return e.Name() == "data" || e.Name() == passwordsFile
+	}) {
+		return fmt.Errorf("pgboot: %s is neither empty nor a cluster folder; choose a new folder for the cluster", dir)
+	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("pgboot: chmod %s: %w", dir, err)
 	}

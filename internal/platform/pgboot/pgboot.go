@@ -113,17 +113,21 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	defer unlock()
 
 	c := &Cluster{Dir: dir, Host: "127.0.0.1", bin: bin, user: su}
-	sec, hadSuperuser, err := loadOrCreateSecrets(dir)
-	if err != nil {
-		return nil, err
-	}
 	initialised, err := c.initialised()
 	if err != nil {
 		return nil, err
 	}
-	if initialised && !hadSuperuser {
-		return nil, fmt.Errorf("pgboot: %s holds a cluster but its superuser password (in %s) is lost; remove the folder to start afresh",
-			dir, filepath.Join(dir, passwordsFile))
+	if initialised {
+		// Without the superuser password the cluster is unusable; say so
+		// rather than generate a new password that won't match.
+		if old, err := readSecrets(dir); err != nil || old.Superuser == "" {
+			return nil, fmt.Errorf("pgboot: %s holds a cluster but its superuser password (in %s) is lost; remove the folder to start afresh",
+				dir, filepath.Join(dir, passwordsFile))
+		}
+	}
+	sec, err := loadOrCreateSecrets(dir)
+	if err != nil {
+		return nil, err
 	}
 	if !initialised {
 		logf("pgboot: initialising a PostgreSQL cluster in %s", c.dataDir())

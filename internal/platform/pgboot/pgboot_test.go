@@ -338,3 +338,17 @@ func TestStartPortClashAndFailure(t *testing.T) {
 		t.Error("a server was left running after a failed start")
 	}
 }
+
+func TestStartRefusesForeignFolder(t *testing.T) {
+	dir := openTempDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(context.Background(), Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "neither empty nor a cluster folder") {
+		t.Fatalf("Start on a non-empty foreign folder: err = %v", err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("folder mode changed to %v (%v)", fi.Mode().Perm(), err)
+	}
+}

@@ -39,15 +39,12 @@ func readSecrets(dir string) (secrets, error) {
 }
 
 // loadOrCreateSecrets reads the passwords file, generating (and saving, 0600)
-// whichever passwords are missing. hadSuperuser tells whether the superuser
-// password was already known: a cluster whose superuser password was lost
-// cannot be reused.
-func loadOrCreateSecrets(dir string) (s secrets, hadSuperuser bool, err error) {
-	s, err = readSecrets(dir)
+// whichever passwords are missing.
+func loadOrCreateSecrets(dir string) (secrets, error) {
+	s, err := readSecrets(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return s, false, err
+		return s, err
 	}
-	hadSuperuser = s.Superuser != ""
 	changed := false
 	for _, p := range []*string{&s.Superuser, &s.Owner, &s.App, &s.Ops} {
 		if *p == "" {
@@ -56,33 +53,33 @@ func loadOrCreateSecrets(dir string) (s secrets, hadSuperuser bool, err error) {
 		}
 	}
 	if !changed {
-		return s, hadSuperuser, nil
+		return s, nil
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
-		return s, false, fmt.Errorf("pgboot: encode passwords: %w", err)
+		return s, fmt.Errorf("pgboot: encode passwords: %w", err)
 	}
 	// Write then rename, so an interrupted run never leaves half a file.
 	tmp, err := os.CreateTemp(dir, passwordsFile+".*")
 	if err != nil {
-		return s, false, fmt.Errorf("pgboot: save passwords: %w", err)
+		return s, fmt.Errorf("pgboot: save passwords: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return s, false, fmt.Errorf("pgboot: save passwords: %w", err)
+		return s, fmt.Errorf("pgboot: save passwords: %w", err)
 	}
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
-		return s, false, fmt.Errorf("pgboot: save passwords: %w", err)
+		return s, fmt.Errorf("pgboot: save passwords: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return s, false, fmt.Errorf("pgboot: save passwords: %w", err)
+		return s, fmt.Errorf("pgboot: save passwords: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, passwordsFile)); err != nil {
-		return s, false, fmt.Errorf("pgboot: save passwords: %w", err)
+		return s, fmt.Errorf("pgboot: save passwords: %w", err)
 	}
-	return s, hadSuperuser, nil
+	return s, nil
 }
 
 // randomPassword returns 128 random bits as base32 letters and digits, which

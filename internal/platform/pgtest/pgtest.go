@@ -230,9 +230,6 @@ func startPrivateCluster(ctx context.Context) (*pgboot.Cluster, error) {
 	ownedMu.Lock()
 	ownedDirs = append(ownedDirs, dir)
 	ownedMu.Unlock()
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-		return nil, fmt.Errorf("pgtest: %w", err)
-	}
 	c, err := pgboot.Start(ctx, pgboot.Options{Dir: dir, Fast: true})
 	if c == nil {
 		// Start may fail after the server came up (say, at its final
@@ -247,6 +244,11 @@ func startPrivateCluster(ctx context.Context) (*pgboot.Cluster, error) {
 	ownedMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: start a private PostgreSQL: %w", err)
+	}
+	// Written after Start, which wants an empty folder. A folder whose owner
+	// died before this is reaped once it is an hour old.
+	if err := os.WriteFile(filepath.Join(c.Dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	return c, nil
 }

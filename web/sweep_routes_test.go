@@ -1,0 +1,237 @@
+package web_test
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"tidings/web"
+	"tidings/web/paths"
+	"tidings/web/webtest"
+)
+
+// The security sweeps (sweep_test.go) walk this table: one row per
+// registered route, saying who may use it and what kind of id its ":id"
+// takes. TestSweepRouteTableComplete fails when a route is registered but
+// missing here, so a new route cannot skip the tenant, role, CSRF and
+// header sweeps. When you add a route, add its row: the audience decides
+// what every sweep expects, and Form gives values that would succeed.
+
+// sweepAudience is who a route is for.
+type sweepAudience string
+
+const (
+	// audPublic pages answer 200 to everyone, signed in or not.
+	audPublic sweepAudience = "public"
+	// audAnyone routes (log in, sign up, reset, invitations) work with or
+	// without a session; their outcome depends on the form, never on a role.
+	audAnyone sweepAudience = "anonymous-only-or-any"
+	// audUser routes need a signed-in user but no organisation.
+	audUser sweepAudience = "user"
+	// audMember routes are the app: signed-in members of an org, any role.
+	audMember sweepAudience = "app member"
+	// audAdmin routes need admin or owner in the current org (none yet).
+	audAdmin sweepAudience = "admin-or-owner"
+	// audOwner routes need the owner role in the current org.
+	audOwner sweepAudience = "owner-only"
+	// audOps routes are probes and metrics: no session, not HTML.
+	audOps sweepAudience = "ops"
+	// audDev routes exist only in `tidings dev` (webtest runs in dev mode).
+	audDev sweepAudience = "dev"
+)
+
+// sweepIDKind is what a route's ":id" names.
+type sweepIDKind string
+
+const (
+	idNone    sweepIDKind = ""
+	idSession sweepIDKind = "session"
+	idInvite  sweepIDKind = "invite"
+	idMember  sweepIDKind = "member user id"
+	idMail    sweepIDKind = "dev outbox mail"
+	idOrg     sweepIDKind = "organisation"
+)
+
+type sweepRoute struct {
+	Method, Path string
+	Aud          sweepAudience
+	// ID is what ":id" in Path takes (idNone when the path has none).
+	ID sweepIDKind
+	// FormID names a form field that carries an id of kind FormIDKind
+	// (e.g. the org to switch to): the tenant sweep puts another org's ids
+	// there and expects a refusal.
+	FormID     string
+	FormIDKind sweepIDKind
+	// Self routes act on the sender's own login or session (log in or out,
+	// change password, sign out elsewhere, join): sweeps send them from a
+	// throwaway user or browser so the sweep's own browser stays as it was.
+	Self bool
+	// Form returns values that would succeed for x.Actor (the query for a
+	// GET, the body for a POST); nil means none.
+	Form func(x *sweepCtx) url.Values
+}
+
+const (
+	sweepNewPassword   = "Sweep-New-Passphrase-4711"
+	sweepResetPassword = "Sweep-Reset-Passphrase-4712"
+	sweepJoinPassword  = "Sweep-Join-Passphrase-4713"
+	sweepSignupPass    = "Sweep-Signup-Passphrase-4714"
+)
+
+var sweepRoutes = []sweepRoute{
+	// Operations.
+	{Method: http.MethodGet, Path: paths.Healthz, Aud: audOps},
+	{Method: http.MethodGet, Path: paths.Readyz, Aud: audOps},
+	{Method: http.MethodGet, Path: paths.Metrics, Aud: audOps},
+
+	// Public pages.
+	{Method: http.MethodGet, Path: paths.Home, Aud: audPublic},
+	{Method: http.MethodGet, Path: paths.PrivacyCentre, Aud: audPublic},
+	{Method: http.MethodGet, Path: paths.PrivacyPolicy, Aud: audPublic},
+	{Method: http.MethodGet, Path: paths.Terms, Aud: audPublic},
+
+	// Authentication.
+	{Method: http.MethodGet, Path: paths.Login, Aud: audAnyone},
+	{Method: http.MethodPost, Path: paths.Login, Aud: audAnyone, Self: true, Form: func(x *sweepCtx) url.Values {
+		w := x.who()
+		return url.Values{"email": {w.Email}, "password": {w.Password}, "next": {paths.Dashboard}}
+	}},
+	{Method: http.MethodPost, Path: paths.Logout, Aud: audAnyone, Self: true},
+	{Method: http.MethodGet, Path: paths.Signup, Aud: audAnyone},
+	{Method: http.MethodPost, Path: paths.Signup, Aud: audAnyone, Form: func(x *sweepCtx) url.Values {
+		return url.Values{
+			"name": {"Sweep Signup"}, "email": {x.fresh("signup")}, "phone": {"07911 123456"}, "password": {sweepSignupPass},
+			"business_name": {"Sweep Signup Ltd"}, "industry": {"services"}, "company_size": {"2-10"},
+			"country": {"GB"}, "time_zone": {"Europe/London"}, "website": {"sweep.example"},
+			"adult": {"on"}, "accept_terms": {"on"}, "accept_privacy": {"on"},
+			"terms_version": {strconv.Itoa(x.Terms)}, "privacy_version": {strconv.Itoa(x.Privacy)},
+		}
+	}},
+	// A GET with a link's token is the e-mailed proof of the address; the
+	// sweeps use a token that matches nothing.
+	{Method: http.MethodGet, Path: paths.VerifyEmail, Aud: audAnyone, Form: func(*sweepCtx) url.Values {
+		return url.Values{"token": {"sweep-not-a-real-token-0123456789"}}
+	}},
+	{Method: http.MethodGet, Path: paths.ResendVerify, Aud: audAnyone},
+	{Method: http.MethodPost, Path: paths.ResendVerify, Aud: audAnyone, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"email": {x.who().Email}}
+	}},
+	{Method: http.MethodGet, Path: paths.ForgotPassword, Aud: audAnyone},
+	{Method: http.MethodPost, Path: paths.ForgotPassword, Aud: audAnyone, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"email": {x.who().Email}}
+	}},
+	{Method: http.MethodGet, Path: paths.ResetPassword, Aud: audAnyone, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"token": {x.ResetToken}}
+	}},
+	{Method: http.MethodPost, Path: paths.ResetPassword, Aud: audAnyone, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"token": {x.ResetToken}, "password": {sweepResetPassword}, "password_confirm": {sweepResetPassword}}
+	}},
+	{Method: http.MethodGet, Path: paths.AcceptInvite, Aud: audAnyone, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"token": {x.InviteToken}}
+	}},
+	// Accepting signs the browser in (as the new account, when it had none).
+	{Method: http.MethodPost, Path: paths.AcceptInvite, Aud: audAnyone, Self: true, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"token": {x.InviteToken}, "name": {"Sweep Joiner"}, "password": {sweepJoinPassword},
+			"adult": {"on"}, "accept_terms": {"on"}, "accept_privacy": {"on"},
+			"terms_version": {strconv.Itoa(x.Terms)}, "privacy_version": {strconv.Itoa(x.Privacy)}}
+	}},
+	{Method: http.MethodGet, Path: paths.AcceptPolicies, Aud: audUser},
+	{Method: http.MethodPost, Path: paths.AcceptPolicies, Aud: audUser, Form: func(*sweepCtx) url.Values {
+		return url.Values{"accept_terms": {"on"}, "accept_privacy": {"on"}}
+	}},
+
+	// The app.
+	{Method: http.MethodGet, Path: paths.Dashboard, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.SwitchOrg, Aud: audMember, FormID: "org_id", FormIDKind: idOrg, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"org_id": {strconv.FormatInt(x.OrgID, 10)}}
+	}},
+	{Method: http.MethodGet, Path: paths.Profile, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.ChangePassword, Aud: audMember, Self: true, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"current_password": {x.who().Password}, "new_password": {sweepNewPassword}, "new_password_confirm": {sweepNewPassword}}
+	}},
+	{Method: http.MethodGet, Path: paths.Sessions, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.SessionRevokePattern, Aud: audMember, ID: idSession},
+	{Method: http.MethodPost, Path: paths.SessionsRevokeOthers, Aud: audMember, Self: true},
+	{Method: http.MethodGet, Path: paths.Team, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.TeamInvite, Aud: audOwner, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"email": {x.fresh("invitee")}, "role": {"member"}}
+	}},
+	{Method: http.MethodPost, Path: paths.InviteRevokePattern, Aud: audOwner, ID: idInvite},
+	{Method: http.MethodPost, Path: paths.MemberRolePattern, Aud: audOwner, ID: idMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"role": {"admin"}}
+	}},
+	{Method: http.MethodPost, Path: paths.MemberRemovePattern, Aud: audOwner, ID: idMember},
+
+	// Development tools.
+	{Method: http.MethodGet, Path: paths.DevOutbox, Aud: audDev},
+	{Method: http.MethodGet, Path: paths.DevOutboxPattern, Aud: audDev, ID: idMail},
+}
+
+func (r sweepRoute) key() string { return r.Method + " " + r.Path }
+
+// TestSweepRouteTableComplete keeps sweepRoutes equal to the registered
+// routes, so every sweep covers every route.
+func TestSweepRouteTableComplete(t *testing.T) {
+	e := webtest.New(t)
+	registered := sweepRegistered(e.Server)
+	declared := map[string]sweepRoute{}
+	for _, r := range sweepRoutes {
+		if _, dup := declared[r.key()]; dup {
+			t.Errorf("route %s appears twice in the security sweep table", r.key())
+		}
+		declared[r.key()] = r
+		if strings.Contains(r.Path, ":id") != (r.ID != idNone) {
+			t.Errorf("route %s: the table's id kind %q does not match the path's :id", r.key(), r.ID)
+		}
+		if strings.Count(r.Path, ":") > 1 || (strings.Contains(r.Path, ":") && !strings.Contains(r.Path, ":id")) {
+			t.Errorf("route %s has a path parameter other than :id: teach the sweeps about it", r.key())
+		}
+		if (r.FormID == "") != (r.FormIDKind == idNone) {
+			t.Errorf("route %s: FormID and FormIDKind go together", r.key())
+		}
+		switch r.Aud {
+		case audPublic, audAnyone, audUser, audMember, audAdmin, audOwner, audOps, audDev:
+		default:
+			t.Errorf("route %s has unknown audience %q", r.key(), r.Aud)
+		}
+	}
+	for k := range registered {
+		if _, ok := declared[k]; !ok {
+			t.Errorf("route %s is not in the security sweep table: add it to sweepRoutes in web/sweep_routes_test.go", k)
+		}
+	}
+	for k := range declared {
+		if !registered[k] {
+			t.Errorf("the security sweep table lists %s, which is not registered: remove or correct its row", k)
+		}
+	}
+
+	// The dev tools (an unauthenticated view of every e-mail sent, with
+	// their tokens) must not exist outside `tidings dev`.
+	prod := web.New(web.Deps{Config: e.Config, Log: slog.New(slog.DiscardHandler), Accounts: e.Accounts,
+		Registry: prometheus.NewRegistry()})
+	for k := range sweepRegistered(prod) {
+		if declared[k].Aud == audDev || strings.HasPrefix(strings.TrimPrefix(k, http.MethodGet+" "), "/dev") {
+			t.Errorf("a server without the dev outbox still registers %s", k)
+		}
+	}
+}
+
+// sweepRegistered lists a server's routes as "METHOD /path", without the
+// catch-all 404 and the static files (served by http.FileServer, no data).
+func sweepRegistered(s *web.Server) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range s.Echo().Routes() {
+		if r.Method == echo.RouteNotFound || r.Path == paths.Static+"/*" {
+			continue
+		}
+		out[r.Method+" "+r.Path] = true
+	}
+	return out
+}
