@@ -36,6 +36,8 @@ func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			if err == nil {
 				c.Set(ctxUser, &u)
+				// Any page may then carry personal data (the user menu).
+				c.Response().Header().Set("Cache-Control", "no-store")
 			}
 		}
 		return next(c)

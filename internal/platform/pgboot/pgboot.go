@@ -19,8 +19,10 @@
 //
 // PostgreSQL refuses to run as root. As root (our sessions and CI) initdb and
 // pg_ctl therefore run as the postgres system user via runuser(1), and the
-// cluster folder is handed to that user; see clusterDir for where the cluster
-// goes when postgres cannot enter the requested folder.
+// cluster folder is handed to that user. When postgres cannot enter every
+// folder above the requested one (a clone under /root), the cluster lives in
+// os.TempDir()/tidings-pg-<hash of the requested path> instead, found again
+// by every later run; Cluster.Dir says where.
 package pgboot
 
 import (
@@ -160,7 +162,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	// started by hand from another folder) here rather than at first use.
 	conn, err := connect(ctx, c.SuperuserURL)
 	if err != nil {
-		return nil, fmt.Errorf("pgboot: the server of %s is up but refuses the superuser: %w", dir, err)
+		return nil, fmt.Errorf("pgboot: the server of %s is up but the superuser cannot connect: %w", dir, err)
 	}
 	closeConn(conn)
 	logf("pgboot: PostgreSQL ready on 127.0.0.1:%d (for psql as superuser: psql -h %s -p %d -U postgres)",
