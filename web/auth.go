@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -170,7 +171,9 @@ func (s *Server) endSession(c echo.Context) error {
 // safeNext keeps a post-login redirect on our own site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || len(next) > 1 && next[1] == '/' || next[0] != '/' {
+	// Browsers read "\" as "/", so "/\evil.example" is another site.
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || len(next) > 1 && next[1] == '/' || next[0] != '/' ||
+		strings.ContainsRune(next, '\\') {
 		return paths.Dashboard
 	}
 	return next

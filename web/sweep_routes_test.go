@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,24 +45,32 @@ const (
 	audOps sweepAudience = "ops"
 	// audDev routes exist only in `tidings dev` (webtest runs in dev mode).
 	audDev sweepAudience = "dev"
+	// audWebhook routes are called by other servers, not browsers: no
+	// session, no CSRF token; a signature or verify token proves them.
+	// Unsigned requests (all the sweeps can send) must get a 4xx and
+	// change nothing; signed ones belong in the webhook's own tests.
+	audWebhook sweepAudience = "webhook"
 )
 
-// sweepIDKind is what a route's ":id" names.
+// sweepIDKind is what a route's path parameter (":id", ":key") names.
+// A new kind also needs a value in sweepCtx.param and, for the tenant
+// sweep, things of that kind in org A (TestSweepTenantIsolation).
 type sweepIDKind string
 
 const (
-	idNone    sweepIDKind = ""
-	idSession sweepIDKind = "session"
-	idInvite  sweepIDKind = "invite"
-	idMember  sweepIDKind = "member user id"
-	idMail    sweepIDKind = "dev outbox mail"
-	idOrg     sweepIDKind = "organisation"
+	idNone       sweepIDKind = ""
+	idSession    sweepIDKind = "session"
+	idInvite     sweepIDKind = "invite"
+	idMember     sweepIDKind = "member user id"
+	idMail       sweepIDKind = "dev outbox mail"
+	idOrg        sweepIDKind = "organisation"
+	idWebhookKey sweepIDKind = "webhook key"
 )
 
 type sweepRoute struct {
 	Method, Path string
 	Aud          sweepAudience
-	// ID is what ":id" in Path takes (idNone when the path has none).
+	// ID is what the path's one parameter takes (idNone when it has none).
 	ID sweepIDKind
 	// FormID names a form field that carries an id of kind FormIDKind
 	// (e.g. the org to switch to): the tenant sweep puts another org's ids
@@ -175,6 +184,9 @@ var sweepRoutes = []sweepRoute{
 
 func (r sweepRoute) key() string { return r.Method + " " + r.Path }
 
+// sweepParamRE finds a path parameter (":id", ":key").
+var sweepParamRE = regexp.MustCompile(`:[A-Za-z_]+`)
+
 // TestSweepRouteTableComplete keeps sweepRoutes equal to the registered
 // routes, so every sweep covers every route.
 func TestSweepRouteTableComplete(t *testing.T) {
@@ -186,17 +198,16 @@ func TestSweepRouteTableComplete(t *testing.T) {
 			t.Errorf("route %s appears twice in the security sweep table", r.key())
 		}
 		declared[r.key()] = r
-		if strings.Contains(r.Path, ":id") != (r.ID != idNone) {
-			t.Errorf("route %s: the table's id kind %q does not match the path's :id", r.key(), r.ID)
-		}
-		if strings.Count(r.Path, ":") > 1 || (strings.Contains(r.Path, ":") && !strings.Contains(r.Path, ":id")) {
-			t.Errorf("route %s has a path parameter other than :id: teach the sweeps about it", r.key())
+		if params := sweepParamRE.FindAllString(r.Path, -1); len(params) > 1 {
+			t.Errorf("route %s has %d path parameters: teach the sweeps about more than one", r.key(), len(params))
+		} else if (len(params) == 1) != (r.ID != idNone) {
+			t.Errorf("route %s: the table's id kind %q does not match the path's parameters %v", r.key(), r.ID, params)
 		}
 		if (r.FormID == "") != (r.FormIDKind == idNone) {
 			t.Errorf("route %s: FormID and FormIDKind go together", r.key())
 		}
 		switch r.Aud {
-		case audPublic, audAnyone, audUser, audMember, audAdmin, audOwner, audOps, audDev:
+		case audPublic, audAnyone, audUser, audMember, audAdmin, audOwner, audOps, audDev, audWebhook:
 		default:
 			t.Errorf("route %s has unknown audience %q", r.key(), r.Aud)
 		}

@@ -99,9 +99,11 @@ func TestSweepTenantIsolation(t *testing.T) {
 	}
 
 	for _, r := range sweepRoutes {
-		if r.Aud == audDev {
+		if r.Aud == audDev || r.Aud == audWebhook {
 			// The dev outbox shows every e-mail by design and exists only
 			// in `tidings dev` (TestSweepRouteTableComplete checks that).
+			// Webhooks know no session: a signed payload names its org by
+			// the key in the URL, which the webhook tests cover.
 			continue
 		}
 		// B may act on B's own things: ids that are B's right now (B makes
@@ -114,7 +116,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 			values := sweepIDVariants(all, bOwned)
 			variants = max(variants, len(values))
 			for _, v := range values {
-				path := strings.Replace(r.Path, ":id", v, 1)
+				path := sweepParamRE.ReplaceAllLiteralString(r.Path, v)
 				for _, variant := range []struct {
 					name, method string
 					hdr          http.Header
@@ -204,6 +206,7 @@ func TestSweepRoles(t *testing.T) {
 		name string
 		m    *webtest.Member
 	}{{"anonymous", nil}, {"member", o.Member}, {"admin", o.Admin}, {"owner", o.Owner}}
+	ours, _ := url.Parse(s.URL)
 	sent := 0
 	for _, role := range roles {
 		var main *sweepBrowser
@@ -228,9 +231,12 @@ func TestSweepRoles(t *testing.T) {
 			before := s.state(0)
 			resp := browser.send(r.Method, path, form, nil)
 			sent++
-			s.checkHeaders(label, resp, rx.Actor, r.Aud)
+			s.checkHeaders(label, resp, rx.Actor)
 			loc := resp.Header.Get("Location")
 			toLogin := resp.Status == http.StatusSeeOther && strings.HasPrefix(loc, paths.Login)
+			if u := sweepBrowserURL(ours, loc); loc != "" && (u == nil || u.Host != ours.Host) {
+				t.Errorf("%s: redirects off the site, to %q", label, loc)
+			}
 			if resp.Status >= 500 {
 				t.Errorf("%s: status %d", label, resp.Status)
 				continue
@@ -240,6 +246,11 @@ func TestSweepRoles(t *testing.T) {
 				if resp.Status != http.StatusOK {
 					t.Errorf("%s: status %d, want 200 for everyone (%s)", label, resp.Status, r.Aud)
 				}
+			case r.Aud == audWebhook:
+				if resp.Status < 400 || resp.Status >= 500 {
+					t.Errorf("%s: status %d; an unsigned webhook call must get a 4xx", label, resp.Status)
+				}
+				s.mustNotChange(label, before)
 			case r.Aud == audAnyone:
 				if resp.Status == http.StatusForbidden || resp.Status == http.StatusUnauthorized {
 					t.Errorf("%s: status %d; this route is open to everyone", label, resp.Status)
@@ -251,12 +262,12 @@ func TestSweepRoles(t *testing.T) {
 				s.mustNotChange(label, before)
 			case sweepRank(role.name) < sweepRank(r.Aud):
 				if resp.Status != http.StatusForbidden {
-					t.Errorf("%s: status %d (location %q); want 403 for a %s on a %s route", label, resp.Status, loc, role.name, r.Aud)
+					t.Errorf("%s: status %d (location %q); want 403: the %s role may not use %s routes", label, resp.Status, loc, role.name, r.Aud)
 				}
 				s.mustNotChange(label, before)
 			default:
 				if resp.Status == http.StatusForbidden || toLogin {
-					t.Errorf("%s: status %d (location %q); a %s may use this %s route", label, resp.Status, loc, role.name, r.Aud)
+					t.Errorf("%s: status %d (location %q); the %s role may use this %s route", label, resp.Status, loc, role.name, r.Aud)
 				}
 				if r.Aud == audOwner && r.Method == http.MethodPost && s.state(0) == before {
 					// The refusals above prove something only if the same
@@ -278,10 +289,10 @@ func TestSweepCrossSiteAndCSRF(t *testing.T) {
 	stranger := s.anon() // its token is valid, but for another cookie
 	same := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {s.URL}}
 	attacks := []struct {
-		name  string
-		hdr   http.Header
-		token func(valid string) url.Values // the _csrf field
-		body  string                        // a raw body instead of the form
+		name      string
+		hdr       http.Header
+		token     func(valid string) url.Values // replaces the _csrf field
+		textPlain bool                          // the form, valid token included, as text/plain
 	}{
 		{name: "cross-site with a valid token", hdr: http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}},
 		{name: "same-site (sibling subdomain)", hdr: http.Header{"Sec-Fetch-Site": {"same-site"}, "Origin": {"https://evil.tidings.example"}}},
@@ -292,7 +303,7 @@ func TestSweepCrossSiteAndCSRF(t *testing.T) {
 		{name: "wrong token", hdr: same, token: func(v string) url.Values { return url.Values{"_csrf": {strings.Repeat("A", len(v))}} }},
 		{name: "token of another browser", hdr: same, token: func(string) url.Values { return url.Values{"_csrf": {stranger.csrf}} }},
 		{name: "wrong header token", hdr: http.Header{"Sec-Fetch-Site": {"same-origin"}, "X-Csrf-Token": {"forged"}}, token: func(string) url.Values { return url.Values{"_csrf": {""}} }},
-		{name: "text/plain body", hdr: http.Header{"Content-Type": {"text/plain"}}, body: "valid"},
+		{name: "text/plain body", hdr: http.Header{"Content-Type": {"text/plain"}}, textPlain: true},
 	}
 	gets := map[string]bool{}
 	for _, r := range sweepRoutes {
@@ -325,14 +336,20 @@ func TestSweepCrossSiteAndCSRF(t *testing.T) {
 				}
 			}
 			var resp *webtest.Response
-			if atk.body != "" {
+			if atk.textPlain {
 				f.Set("_csrf", b.csrf)
 				resp = b.raw(http.MethodPost, path, f.Encode(), atk.hdr)
 			} else {
 				resp = b.send(http.MethodPost, path, f, atk.hdr)
 			}
 			sent++
-			if resp.Status != http.StatusForbidden {
+			if r.Aud == audWebhook {
+				// Not a browser route: the signature, absent here, is the
+				// defence, and any 4xx is a refusal.
+				if resp.Status < 400 || resp.Status >= 500 {
+					t.Errorf("POST %s, %s: status %d, want a 4xx", path, atk.name, resp.Status)
+				}
+			} else if resp.Status != http.StatusForbidden {
 				t.Errorf("POST %s, %s: status %d, want 403", path, atk.name, resp.Status)
 			}
 		}
@@ -340,6 +357,7 @@ func TestSweepCrossSiteAndCSRF(t *testing.T) {
 
 		// A GET of the same URL, with the form as its query, is no way in:
 		// 405, or the page that shows the form when the path has one.
+		before = s.state(0)
 		resp := b.send(http.MethodGet, path, form, same)
 		sent++
 		if gets[r.Path] {
@@ -352,7 +370,11 @@ func TestSweepCrossSiteAndCSRF(t *testing.T) {
 		s.mustNotChange("GET "+path, before)
 
 		// The control: the same request from our own page is accepted,
-		// so the refusals above were the CSRF defences at work.
+		// so the refusals above were the CSRF defences at work. (A
+		// webhook's control is a signed call: the webhook tests send it.)
+		if r.Aud == audWebhook {
+			continue
+		}
 		resp = b.send(http.MethodPost, path, form, same)
 		sent++
 		if resp.Status == http.StatusForbidden || resp.Status >= 500 {
@@ -415,9 +437,9 @@ func TestSweepSecurityHeaders(t *testing.T) {
 			b = s.signIn(br.m)
 		}
 		x := s.newCtx(o, br.m)
-		get := func(label, path string, query url.Values, aud sweepAudience) {
+		get := func(label, path string, query url.Values) {
 			resp := b.send(http.MethodGet, path, query, nil)
-			s.checkHeaders(br.name+" "+label, resp, br.m, aud)
+			s.checkHeaders(br.name+" "+label, resp, br.m)
 			if n := sweepNonce(resp); n != "" {
 				if nonces[n] {
 					t.Errorf("%s %s: CSP nonce %q was used before", br.name, label, n)
@@ -433,20 +455,20 @@ func TestSweepSecurityHeaders(t *testing.T) {
 				continue
 			}
 			path, query := x.request(r)
-			get("GET "+path, path, query, r.Aud)
+			get("GET "+path, path, query)
 		}
 		// Error pages are pages too.
-		get("unknown URL", "/no/such/page-"+sweepRandom(), nil, audAnyone)
-		get("GET on a POST route", paths.Logout, nil, audAnyone)
+		get("unknown URL", "/no/such/page-"+sweepRandom(), nil)
+		get("GET on a POST route", paths.Logout, nil)
 		resp := b.send(http.MethodPost, paths.Login, url.Values{"_csrf": {""}}, nil)
-		s.checkHeaders(br.name+" POST without a token", resp, br.m, audAnyone)
+		s.checkHeaders(br.name+" POST without a token", resp, br.m)
 		if br.m != nil {
 			resp := b.send(http.MethodPost, paths.TeamInvite, url.Values{"email": {"not-an-address"}, "role": {"member"}}, nil)
-			s.checkHeaders(br.name+" POST team invite", resp, br.m, audOwner)
+			s.checkHeaders(br.name+" POST team invite", resp, br.m)
 		}
 	}
-	if htmlPages < 50 {
-		t.Errorf("only %d HTML pages checked", htmlPages)
+	if htmlPages < 50 || s.scripts < htmlPages {
+		t.Errorf("only %d HTML pages and %d script tags checked: the sweep is not looking", htmlPages, s.scripts)
 	}
 
 	// Over TLS: HSTS, and cookies that are Secure, HttpOnly, SameSite=Lax
@@ -498,18 +520,47 @@ func TestSweepSecurityHeaders(t *testing.T) {
 	t.Logf("headers: %d HTML pages, %d distinct nonces", htmlPages, len(nonces))
 }
 
+// TestSweepRedirectsStayOnSite: where a login sends you next stays on this
+// site however the address is spelt. Browsers read "\\" as "/" and drop
+// tabs and newlines, so "/\\evil.example" opens //evil.example.
+func TestSweepRedirectsStayOnSite(t *testing.T) {
+	s := newSweepEnv(t)
+	m := s.person("Next", sweepRandom())
+	ours, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, next := range []string{"/app/settings/team", "//evil.example", "///evil.example", "/\\evil.example", "/\\/evil.example",
+		"\\/evil.example", "\\\\evil.example", "https://evil.example", "http:evil.example", "/\t/evil.example", "/\n/evil.example",
+		" //evil.example", "javascript:alert(1)", "/%2F%2Fevil.example", "/%5Cevil.example"} {
+		r := s.anon().send(http.MethodPost, paths.Login, url.Values{"email": {m.Email}, "password": {m.Password}, "next": {next}}, nil)
+		loc := r.Header.Get("Location")
+		if r.Status != http.StatusSeeOther {
+			t.Errorf("log in with next=%q: status %d", next, r.Status)
+		} else if u := sweepBrowserURL(ours, loc); u == nil || u.Scheme != ours.Scheme || u.Host != ours.Host {
+			t.Errorf("log in with next=%q redirects to %q, which a browser opens as %v: an open redirect", next, loc, u)
+		}
+	}
+}
+
 // ---- helpers ----
 
 // sweepEnv is a webtest.Env with the sweeps' factories and checks.
 type sweepEnv struct {
 	*webtest.Env
-	t      *testing.T
-	n      int
-	errors map[string]bool // header problems already reported
+	t        *testing.T
+	n        int
+	problems map[string]int // header problems seen, by problem
+	scripts  int            // script tags whose nonce was checked
 }
 
 func newSweepEnv(t *testing.T) *sweepEnv {
-	return &sweepEnv{Env: webtest.New(t), t: t, errors: map[string]bool{}}
+	s := &sweepEnv{Env: webtest.New(t), t: t, problems: map[string]int{}}
+	// The sweeps type these into forms: the log scan must never find them.
+	for _, pw := range []string{sweepNewPassword, sweepResetPassword, sweepJoinPassword, sweepSignupPass} {
+		s.Secret(pw)
+	}
+	return s
 }
 
 // sweepOrg is an organisation with someone in every role, a member for the
@@ -577,6 +628,7 @@ type sweepCtx struct {
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
 	MailID      int64
+	WebhookKey  string // names no connection unless a test sets it
 	Terms       int
 	Privacy     int
 }
@@ -584,7 +636,7 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID}
+		InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
@@ -628,16 +680,24 @@ func (x *sweepCtx) fresh(kind string) string {
 	return fmt.Sprintf("sweep-%s-%d-%s@example.test", kind, x.s.n, sweepRandom()[:6])
 }
 
+// param is the path parameter of the given kind that x acts on.
+func (x *sweepCtx) param(r sweepRoute) string {
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID}
+	if id, ok := ids[r.ID]; ok {
+		return strconv.FormatInt(id, 10)
+	}
+	if r.ID == idWebhookKey {
+		return x.WebhookKey
+	}
+	x.s.t.Fatalf("route %s: the sweeps know no value of kind %q: add one to sweepCtx.param", r.key(), r.ID)
+	return ""
+}
+
 // request builds route r's path (with the right kind of id) and form.
 func (x *sweepCtx) request(r sweepRoute) (string, url.Values) {
 	path := r.Path
 	if r.ID != idNone {
-		ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID}
-		id, ok := ids[r.ID]
-		if !ok {
-			x.s.t.Fatalf("route %s: the sweeps do not know ids of kind %q", r.key(), r.ID)
-		}
-		path = strings.Replace(path, ":id", strconv.FormatInt(id, 10), 1)
+		path = sweepParamRE.ReplaceAllLiteralString(path, x.param(r))
 	}
 	var form url.Values
 	if r.Form != nil {
@@ -786,8 +846,8 @@ func (s *sweepEnv) mustNotChange(label string, before string) {
 }
 
 // checkHeaders checks the security headers of one response sent by m (nil:
-// anonymous) to a route of audience aud; each problem is reported once.
-func (s *sweepEnv) checkHeaders(label string, r *webtest.Response, m *webtest.Member, aud sweepAudience) {
+// anonymous).
+func (s *sweepEnv) checkHeaders(label string, r *webtest.Response, m *webtest.Member) {
 	s.t.Helper()
 	var problems []string
 	h := r.Header
@@ -814,23 +874,22 @@ func (s *sweepEnv) checkHeaders(label string, r *webtest.Response, m *webtest.Me
 			problems = append(problems, fmt.Sprintf("CSP nonce %q is too short", nonce))
 		}
 		for _, tag := range sweepScriptRE.FindAllString(r.Body, -1) {
+			s.scripts++
 			if got := sweepNonceAttrRE.FindStringSubmatch(tag); got == nil || got[1] != nonce {
 				problems = append(problems, fmt.Sprintf("a script tag's nonce does not match the header: %.120s", tag))
 			}
 		}
-		if m != nil {
+		if m != nil && !strings.Contains(h.Get("Cache-Control"), "no-store") {
+			// Any page for a signed-in person carries their name and e-mail
+			// (user menu, banners): no cache may keep it.
 			personal := strings.Contains(r.Body, m.Email) || strings.Contains(r.Body, m.Phone)
-			inApp := aud != audPublic && aud != audOps
-			if (inApp || personal) && !strings.Contains(h.Get("Cache-Control"), "no-store") {
-				problems = append(problems, fmt.Sprintf("Cache-Control %q on a page for a signed-in user (personal data on the page: %v), want no-store",
-					h.Get("Cache-Control"), personal))
-			}
+			problems = append(problems, fmt.Sprintf("Cache-Control %q on a page for a signed-in user (their e-mail or phone on it: %v), want no-store",
+				h.Get("Cache-Control"), personal))
 		}
 	}
 	for _, p := range problems {
-		key := label + "|" + p
-		if !s.errors[key] {
-			s.errors[key] = true
+		// A broken header breaks every page: say so three times, not 300.
+		if s.problems[p]++; s.problems[p] <= 3 {
 			s.t.Errorf("%s (status %d): %s", label, r.Status, p)
 		}
 	}
@@ -852,13 +911,6 @@ func sweepNonce(r *webtest.Response) string {
 func (s *sweepEnv) exec(sql string, args ...any) {
 	s.t.Helper()
 	if err := s.Ops.Tx(context.Background(), "sweep fixture", func(tx *gorm.DB) error { return tx.Exec(sql, args...).Error }); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-func (s *sweepEnv) scan(into any, sql string, args ...any) {
-	s.t.Helper()
-	if err := s.Ops.Tx(context.Background(), "sweep fixture", func(tx *gorm.DB) error { return tx.Raw(sql, args...).Scan(into).Error }); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -974,6 +1026,22 @@ func sweepRandom() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// sweepBrowserURL resolves a Location the way a browser does (WHATWG URL
+// parsing, http and https): backslashes count as slashes, tabs and
+// newlines are dropped, surrounding spaces trimmed, and any number of
+// slashes before a host count as two. Nil if it does not parse.
+func sweepBrowserURL(base *url.URL, loc string) *url.URL {
+	loc = strings.TrimSpace(strings.NewReplacer("\\", "/", "\t", "", "\n", "", "\r", "").Replace(loc))
+	if strings.HasPrefix(loc, "//") {
+		loc = "//" + strings.TrimLeft(loc, "/")
+	}
+	u, err := base.Parse(loc)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // sweepDiff lists the lines only in before (-) or only in after (+).

@@ -53,11 +53,18 @@ func dev(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		return errors.New("dev: with DATABASE_URL set, also set DATABASE_OWNER_URL and DATABASE_OPS_URL")
 	}
 	if len(cfg.SecretKey) == 0 {
-		key, err := devSecret(cfg.DataDir)
+		key, err := devSecret(cfg.DataDir, "secret-key", 48)
 		if err != nil {
 			return err
 		}
-		cfg.SecretKey = key
+		cfg.SecretKey = []byte(key)
+	}
+	if cfg.EncryptionKeys == "" {
+		key, err := devSecret(cfg.DataDir, "encryption-key", 32)
+		if err != nil {
+			return err
+		}
+		cfg.EncryptionKeys = "dev1:" + key
 	}
 	if err := devMigrate(ctx, cfg.DatabaseOwnerURL); err != nil {
 		return err
@@ -99,23 +106,25 @@ func devMigrate(ctx context.Context, ownerURL string) error {
 	return err
 }
 
-// devSecret keeps one random SECRET_KEY per checkout, so sessions survive
-// restarts of `tidings dev`.
-func devSecret(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "secret-key")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return []byte(strings.TrimSpace(string(b))), nil
+// devSecret keeps one random secret of n bytes per checkout (base64), so
+// sessions and sealed values survive restarts of `tidings dev`.
+func devSecret(dir, name string, n int) (string, error) {
+	path := filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		if key := strings.TrimSpace(string(b)); len(key) >= 32 {
+			return key, nil
+		}
 	}
-	raw := make([]byte, 48)
+	raw := make([]byte, n)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, err
+		return "", err
 	}
-	key := base64.RawStdEncoding.EncodeToString(raw)
+	key := base64.StdEncoding.EncodeToString(raw)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("dev: %w", err)
+		return "", fmt.Errorf("dev: %w", err)
 	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("dev: %w", err)
+		return "", fmt.Errorf("dev: %w", err)
 	}
-	return []byte(key), nil
+	return key, nil
 }

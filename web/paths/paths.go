@@ -44,6 +44,13 @@ const (
 	MemberRolePattern    = "/app/settings/team/members/:id/role"
 	MemberRemovePattern  = "/app/settings/team/members/:id/remove"
 	SwitchOrg            = "/app/switch-org"
+	WhatsApp             = "/app/settings/whatsapp"
+	WhatsAppTest         = "/app/settings/whatsapp/test"
+)
+
+// Webhooks: called by Meta, not by browsers.
+const (
+	WhatsAppWebhookPattern = "/webhooks/whatsapp/:key"
 )
 
 // Operations.
@@ -83,4 +90,10 @@ func WithToken(base, token string) string {
 // withID fills the ":id" segment of a route pattern.
 func withID(pattern string, id int64) string {
 	return strings.Replace(pattern, ":id", strconv.FormatInt(id, 10), 1)
+}
+
+// WhatsAppWebhook is the webhook URL of one connection, to paste into
+// Meta's dashboard (prefix it with the public base URL).
+func WhatsAppWebhook(key string) string {
+	return strings.Replace(WhatsAppWebhookPattern, ":key", url.PathEscape(key), 1)
 }

@@ -301,6 +301,58 @@ func TestRLSTenantBoundaries(t *testing.T) {
 	})
 }
 
+// TestRLSUserScopeIsReadOnly: orgs and memberships let a person read
+// their own rows in every org with no org bound (db.Tenant.AsUser, for the
+// org switcher). That view must be read-only: with no org bound nothing
+// may be deleted or changed, or one careless query in AsUser could delete
+// an org (and, by ON DELETE CASCADE, which RLS does not filter, all its
+// data) that the person is a mere member of.
+func TestRLSUserScopeIsReadOnly(t *testing.T) {
+	d := rlsDB(t)
+	ctx := t.Context()
+	super := rlsConnect(t, d.SuperURL)
+	tables := rlsOrgTables(t, super)
+	x, _ := rlsSeed(t, d, tables)
+	app := rlsConnect(t, d.AppURL)
+
+	for _, tb := range tables {
+		rows, err := super.Query(ctx, `SELECT polname, polcmd::text, coalesce(pg_get_expr(polqual, polrelid), '')
+			FROM pg_policy WHERE polrelid = $1::regclass AND polpermissive ORDER BY polname`, tb.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var name, cmd, using string
+			if err := rows.Scan(&name, &cmd, &using); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(using, "app_user_id()") && cmd != "r" {
+				t.Errorf("%s: policy %s grants by app_user_id() for %s, not only SELECT: USING (%s); "+
+					"split it into the tenant policy and a FOR SELECT policy for the person's own rows", tb.name, name, rlsCommand(cmd), using)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+
+		touch := `UPDATE ` + tb.ident() + ` SET org_id = org_id`
+		if tb.orgGenerated {
+			touch = `UPDATE ` + tb.ident() + ` SET id = id`
+		}
+		for _, sql := range []string{touch, `DELETE FROM ` + tb.ident()} {
+			rlsInTx(t, app, rlsOrg{user: x.user}, func(tx pgx.Tx) {
+				tag, err := tx.Exec(ctx, sql)
+				if err != nil && !rlsDenied(err) {
+					t.Errorf("%s: %q as user %d with no org: unexpected error %v", tb.name, sql, x.user, err)
+				}
+				if err == nil && tag.RowsAffected() != 0 {
+					t.Errorf("%s: %q as user %d with no org bound changed %d rows (of org %d)", tb.name, sql, x.user, tag.RowsAffected(), x.org)
+				}
+			})
+		}
+	}
+}
+
 // TestRLSPooledProbe: 10,000 short transactions through one small pool;
 // 90 % bind an org and must see only that org's rows, 10 % forget and
 // must see no org rows at all. Some end in an error or a rollback, so a
@@ -675,7 +727,8 @@ func rlsStrings(t *testing.T, conn *pgx.Conn, sql string, args ...any) []string 
 	return out
 }
 
-// rlsInTx runs f in a transaction bound to org, then rolls it back.
+// rlsInTx runs f in a transaction bound to org.org (and to the user
+// org.user, when org.org is zero), then rolls it back.
 func rlsInTx(t *testing.T, conn *pgx.Conn, org rlsOrg, f func(tx pgx.Tx)) {
 	t.Helper()
 	ctx := t.Context()
@@ -684,10 +737,28 @@ func rlsInTx(t *testing.T, conn *pgx.Conn, org rlsOrg, f func(tx pgx.Tx)) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `SELECT set_config('app.org_id', $1, true)`, strconv.FormatInt(org.org, 10)); err != nil {
+	setting, id := "app.org_id", org.org
+	if org.org == 0 {
+		setting, id = "app.user_id", org.user
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config($1, $2, true)`, setting, strconv.FormatInt(id, 10)); err != nil {
 		t.Fatal(err)
 	}
 	f(tx)
+}
+
+func rlsCommand(polcmd string) string {
+	switch polcmd {
+	case "r":
+		return "SELECT"
+	case "a":
+		return "INSERT"
+	case "w":
+		return "UPDATE"
+	case "d":
+		return "DELETE"
+	}
+	return "ALL commands"
 }
 
 // rlsDenied reports a refusal by RLS or by missing privileges (42501).
