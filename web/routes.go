@@ -23,6 +23,10 @@ func (s *Server) routes() {
 	e.GET(paths.Metrics, echo.WrapHandler(promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{})))
 	e.GET(paths.Static+"/*", echo.WrapHandler(http.StripPrefix(paths.Static, static.Handler())))
 
+	// Meta's webhooks: server to server, authenticated by signature.
+	e.GET(paths.WhatsAppWebhookPattern, s.webhookVerify)
+	e.POST(paths.WhatsAppWebhookPattern, s.webhookReceive)
+
 	// Everything people see goes through CSRF and the session.
 	site := audience{e: e, mw: []echo.MiddlewareFunc{s.csrf.middleware, s.withSession}}
 	e.RouteNotFound("/*", notFound, site.mw...)
@@ -63,6 +67,10 @@ func (s *Server) routes() {
 	app.POST(paths.SessionRevokePattern, s.sessionRevoke)
 	app.POST(paths.SessionsRevokeOthers, s.sessionRevokeOthers)
 	app.GET(paths.Team, s.teamShow)
+	app.GET(paths.WhatsApp, s.whatsappShow)
+	admin := app.with(requireRole(account.RoleAdmin))
+	admin.POST(paths.WhatsApp, s.whatsappSave)
+	admin.POST(paths.WhatsAppTest, s.whatsappTest)
 	owner := app.with(requireRole(account.RoleOwner))
 	owner.POST(paths.TeamInvite, s.teamInvite)
 	owner.POST(paths.InviteRevokePattern, s.inviteRevoke)

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"tidings/internal/account"
+	"tidings/internal/connection"
+	"tidings/internal/delivery"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/mail"
 )
@@ -26,6 +28,9 @@ type Deps struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Accounts *account.Service
+	// Connections and Inbox serve the WhatsApp settings and webhooks.
+	Connections *connection.Service
+	Inbox       *delivery.Inbox
 	// Outbox is the dev mail outbox; nil outside `tidings dev`.
 	Outbox *mail.Outbox
 	// Ready reports whether the database is reachable and migrated.

@@ -176,6 +176,19 @@ var sweepRoutes = []sweepRoute{
 		return url.Values{"role": {"admin"}}
 	}},
 	{Method: http.MethodPost, Path: paths.MemberRemovePattern, Aud: audOwner, ID: idMember},
+	{Method: http.MethodGet, Path: paths.WhatsApp, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.WhatsApp, Aud: audAdmin, Form: func(*sweepCtx) url.Values {
+		return url.Values{"waba_id": {"102290129340398"}, "phone_number_id": {"106540352242922"},
+			"api_base_url": {"http://127.0.0.1:9"}, "api_version": {"v23.0"},
+			"access_token": {"EAAGsweepaccesstoken0123456789"}, "app_secret": {"sweepappsecret0123456789"}}
+	}},
+	// Testing a connection that does not exist (the sweep's orgs have
+	// none) is a 404 for those allowed, and a refusal for the rest.
+	{Method: http.MethodPost, Path: paths.WhatsAppTest, Aud: audAdmin},
+
+	// Webhooks from Meta.
+	{Method: http.MethodGet, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},
+	{Method: http.MethodPost, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},
 
 	// Development tools.
 	{Method: http.MethodGet, Path: paths.DevOutbox, Aud: audDev},

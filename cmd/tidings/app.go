@@ -13,12 +13,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"tidings/internal/account"
+	"tidings/internal/connection"
+	"tidings/internal/delivery"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/db"
 	"tidings/internal/platform/mail"
 	"tidings/internal/platform/migrate"
 	"tidings/internal/platform/ratelimit"
+	"tidings/internal/platform/secretbox"
 	"tidings/web"
 	"tidings/web/paths"
 )
@@ -32,6 +35,8 @@ type app struct {
 	tenant   *db.Tenant
 	ops      *db.Privileged
 	accounts *account.Service
+	conns    *connection.Service
+	inbox    *delivery.Inbox
 	mail     mail.Sender
 	registry *prometheus.Registry
 }
@@ -67,6 +72,17 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, sender mail.
 		BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdleTimeout, SessionMaxAge: cfg.SessionMaxAge,
 		VerifyPath: paths.VerifyEmail, ResetPath: paths.ResetPassword, InvitePath: paths.AcceptInvite, LoginPath: paths.Login,
 	})
+	keys, err := secretbox.ParseKeys(cfg.EncryptionKeys)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	box, err := secretbox.New(keys)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.conns = connection.NewService(a.tenant, a.ops, box, c, cfg.WhatsAppBaseURL, cfg.WhatsAppVersion)
 	if err := account.SeedPolicies(ctx, a.ops, cfg.Operator); err != nil {
 		a.close()
 		return nil, err
@@ -88,7 +104,10 @@ func (a *app) ready(ctx context.Context) error {
 
 // serveHTTP runs the web server until ctx ends, then drains it.
 func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listener) error {
-	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry})
+	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
+	defer a.inbox.Close()
+	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
+		Connections: a.conns, Inbox: a.inbox})
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"tidings/internal/delivery"
 	"tidings/internal/maintenance"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
@@ -43,7 +44,14 @@ func (a *app) runWorker(ctx context.Context) error {
 		return fmt.Errorf("worker: start: %w", err)
 	}
 	a.log.Info("worker started")
+	// Webhook bodies stored by the web servers are applied here.
+	processed := make(chan struct{})
+	go func() {
+		defer close(processed)
+		delivery.NewProcessor(a.opsConn.Pool, clock.System{}, a.log).Run(ctx)
+	}()
 	<-ctx.Done()
+	<-processed
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := client.Stop(stopCtx); err != nil {

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/db"
 	"tidings/internal/platform/secretbox"
+	"tidings/internal/whatsapp"
 )
 
 // Errors the web layer turns into words.
@@ -86,7 +88,8 @@ type Service struct {
 	// Meta's Graph API in production).
 	DefaultBaseURL, DefaultVersion string
 
-	cache sync.Map // webhook key -> cachedRoute
+	cache   sync.Map // webhook key -> cachedRoute
+	clients clients
 }
 
 // NewService wires the service.
@@ -289,4 +292,53 @@ func (s *Service) RouteFor(ctx context.Context, key string) (Route, error) {
 	r := Route{OrgID: c.OrgID, ConnectionID: c.ID, PhoneNumberID: c.PhoneNumberID, AppSecret: sec.AppSecret, VerifyToken: sec.VerifyToken}
 	s.cache.Store(key, cachedRoute{route: r, until: s.clock.Now().Add(routeTTL)})
 	return r, nil
+}
+
+// clients keeps one Cloud API client per base URL and version, all over
+// one shared HTTP connection pool.
+type clients struct {
+	mu sync.Mutex
+	hc *http.Client
+	m  map[string]*whatsapp.Client
+}
+
+func (cs *clients) get(baseURL, version string) *whatsapp.Client {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	k := baseURL + " " + version
+	if c, ok := cs.m[k]; ok {
+		return c
+	}
+	if cs.m == nil {
+		cs.m = map[string]*whatsapp.Client{}
+	}
+	c := whatsapp.NewClient(whatsapp.Config{BaseURL: baseURL, Version: version, Timeout: 15 * time.Second}, cs.hc)
+	cs.m[k] = c
+	return c
+}
+
+// Client returns the Cloud API client for a connection.
+func (s *Service) Client(c Connection) *whatsapp.Client {
+	return s.clients.get(c.APIBaseURL, c.APIVersion)
+}
+
+// Test asks Meta for the number's details with the stored credentials and
+// records what it says. An error from Meta is returned as is (a
+// *whatsapp.APIError the caller can explain).
+func (s *Service) Test(ctx context.Context, orgID, userID int64) (NumberInfo, error) {
+	c, err := s.Get(ctx, orgID, userID)
+	if err != nil {
+		return NumberInfo{}, err
+	}
+	sec, err := s.Secrets(c)
+	if err != nil {
+		return NumberInfo{}, err
+	}
+	n, err := s.Client(c).GetPhoneNumber(ctx, sec.AccessToken, c.PhoneNumberID)
+	if err != nil {
+		return NumberInfo{}, err
+	}
+	info := NumberInfo{DisplayPhoneNumber: n.DisplayPhoneNumber, VerifiedName: n.VerifiedName,
+		QualityRating: n.QualityRating, MessagingLimitTier: n.MessagingLimitTier, ThroughputLevel: n.Throughput}
+	return info, s.RecordCheck(ctx, orgID, userID, info)
 }

@@ -30,6 +30,8 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/account"
+	"tidings/internal/connection"
+	"tidings/internal/delivery"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/db"
@@ -37,6 +39,7 @@ import (
 	"tidings/internal/platform/migrate"
 	"tidings/internal/platform/pgtest"
 	"tidings/internal/platform/ratelimit"
+	"tidings/internal/platform/secretbox"
 	"tidings/migrations"
 	"tidings/web"
 	"tidings/web/paths"
@@ -52,9 +55,12 @@ type Env struct {
 	Clock    *clock.Fake
 	Outbox   *mail.Outbox
 	Accounts *account.Service
-	Tenant   *db.Tenant
-	Ops      *db.Privileged
-	Config   config.Config
+	// Connections and Inbox back the WhatsApp settings and webhooks.
+	Connections *connection.Service
+	Inbox       *delivery.Inbox
+	Tenant      *db.Tenant
+	Ops         *db.Privileged
+	Config      config.Config
 	// Log is the application's logger; tests may log through it too.
 	Log     *slog.Logger
 	logs    *syncBuffer
@@ -65,7 +71,13 @@ type Env struct {
 type Options struct {
 	// TrustedProxies makes the server believe X-Forwarded-For from them.
 	TrustedProxies string
+	// WhatsAppBaseURL is the default API address offered when connecting
+	// (a sandbox's URL in tests).
+	WhatsAppBaseURL string
 }
+
+// TestEncryptionKeys seal connection secrets in tests.
+const TestEncryptionKeys = "test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
 var seq atomic.Int64
 
@@ -120,12 +132,24 @@ func New(t testing.TB, opts ...Options) *Env {
 		BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdleTimeout, SessionMaxAge: cfg.SessionMaxAge,
 		VerifyPath: paths.VerifyEmail, ResetPath: paths.ResetPassword, InvitePath: paths.AcceptInvite, LoginPath: paths.Login,
 	})
+	keys, err := secretbox.ParseKeys(TestEncryptionKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secretbox.New(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Connections = connection.NewService(e.Tenant, e.Ops, box, e.Clock, o.WhatsAppBaseURL, "v23.0")
+	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
+		Connections: e.Connections, Inbox: e.Inbox,
 		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
 	e.HTTP.Config.Handler = e.Server.Handler()
 	e.HTTP.Start()
 	t.Cleanup(func() {
 		e.HTTP.Close()
+		e.Inbox.Close()
 		appConn.Close()
 		opsConn.Close()
 		e.scanLogs()

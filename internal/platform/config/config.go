@@ -59,6 +59,11 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 
+	// WhatsAppBaseURL and WhatsAppVersion are what a new connection is
+	// offered: Meta's Graph API in production, the sandbox in dev.
+	WhatsAppBaseURL string
+	WhatsAppVersion string
+
 	Mail     MailConfig
 	Operator Operator
 
@@ -111,6 +116,8 @@ func Load(mode Mode, getenv Getenv) (Config, error) {
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", 30*time.Minute)
 	c.SessionMaxAge = r.duration("SESSION_MAX_AGE", 12*time.Hour)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
+	c.WhatsAppBaseURL = r.url("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").String()
+	c.WhatsAppVersion = r.str("WHATSAPP_API_VERSION", "v23.0")
 	c.Mail = MailConfig{
 		Transport:    r.str("MAIL_TRANSPORT", defaultTransport(mode)),
 		From:         r.str("MAIL_FROM", "Tidings <no-reply@localhost>"),

@@ -1,0 +1,253 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"tidings/internal/platform/clock"
+	"tidings/internal/whatsapp"
+)
+
+// Processor applies stored webhook bodies: it routes each event to its
+// org by phone-number id, drops what it has seen before, and applies
+// statuses by rank so they never move backwards. It is cross-tenant work
+// and runs on the privileged pool; every statement names its org.
+type Processor struct {
+	pool  *pgxpool.Pool
+	clock clock.Clock
+	log   *slog.Logger
+	// Batch is how many stored bodies one transaction takes (default 256).
+	Batch int
+	// Poll is how long to wait when the inbox is empty (default 200 ms).
+	Poll time.Duration
+}
+
+// NewProcessor returns a processor over the privileged pool.
+func NewProcessor(pool *pgxpool.Pool, c clock.Clock, log *slog.Logger) *Processor {
+	return &Processor{pool: pool, clock: c, log: log, Batch: 256, Poll: 200 * time.Millisecond}
+}
+
+// Run processes until ctx ends. Several processes may run it at once:
+// SKIP LOCKED hands each body to one of them.
+func (p *Processor) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := p.ProcessBatch(ctx)
+		if err != nil && ctx.Err() == nil {
+			p.log.ErrorContext(ctx, "webhook processing failed", "err", err)
+		}
+		if n == 0 || err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(p.Poll):
+			}
+		}
+	}
+}
+
+type connRoute struct {
+	orgID, connID int64
+}
+
+type inboxRow struct {
+	id   int64
+	key  string
+	body []byte
+}
+
+// ProcessBatch applies up to Batch pending bodies in one transaction and
+// returns how many it took.
+func (p *Processor) ProcessBatch(ctx context.Context) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, webhook_key, body FROM webhook_inbox
+			WHERE processed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, p.Batch)
+		if err != nil {
+			return err
+		}
+		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (inboxRow, error) {
+			var it inboxRow
+			return it, r.Scan(&it.id, &it.key, &it.body)
+		})
+		if err != nil || len(items) == 0 {
+			return err
+		}
+		n = len(items)
+		routes, err := p.routes(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		for _, it := range items {
+			problem := p.queue(b, it, routes)
+			b.Queue(`UPDATE webhook_inbox SET processed_at = $2, problem = $3 WHERE id = $1`, it.id, p.clock.Now(), problem)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delivery: process webhooks: %w", err)
+	}
+	return n, nil
+}
+
+// routes loads the connections the batch can refer to: by webhook key
+// (the URL it arrived on) and by phone-number id (what each event names).
+func (p *Processor) routes(ctx context.Context, tx pgx.Tx, items []inboxRow) (map[string]connRoute, error) {
+	keys := make([]string, 0, len(items))
+	for _, it := range items {
+		keys = append(keys, it.key)
+	}
+	rows, err := tx.Query(ctx, `SELECT org_id, id, webhook_key, phone_number_id FROM wa_connections WHERE webhook_key = ANY($1)`, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]connRoute{}
+	for rows.Next() {
+		var r connRoute
+		var key, pnid string
+		if err := rows.Scan(&r.orgID, &r.connID, &key, &pnid); err != nil {
+			return nil, err
+		}
+		out["key:"+key], out["pnid:"+pnid] = r, r
+	}
+	return out, rows.Err()
+}
+
+// queue adds the statements for one stored body and returns what was
+// wrong with it, if anything ("" when all of it was understood).
+func (p *Processor) queue(b *pgx.Batch, it inboxRow, routes map[string]connRoute) string {
+	home, ok := routes["key:"+it.key]
+	if !ok {
+		return "the connection this webhook arrived for no longer exists"
+	}
+	env, err := whatsapp.ParseWebhook(it.body)
+	if err != nil {
+		return "not a WhatsApp webhook body: " + truncate(err.Error(), 200)
+	}
+	var problems []string
+	for _, ev := range env.Events() {
+		r := home
+		if ev.PhoneNumberID != "" {
+			if r, ok = routes["pnid:"+ev.PhoneNumberID]; !ok || r.orgID != home.orgID {
+				// An event for a number that is not this connection's: never
+				// apply it to whichever org happens to own that number.
+				problems = append(problems, "event for phone number id "+ev.PhoneNumberID+" that this connection does not own")
+				continue
+			}
+		}
+		if msg := p.queueEvent(b, r, ev); msg != "" {
+			problems = append(problems, msg)
+		}
+	}
+	return strings.Join(problems, "; ")
+}
+
+func (p *Processor) queueEvent(b *pgx.Batch, r connRoute, ev whatsapp.Event) string {
+	switch ev.Kind {
+	case whatsapp.KindStatus:
+		queueStatus(b, r, ev.Status)
+	case whatsapp.KindMessage:
+		m := ev.Message
+		b.Queue(`INSERT INTO inbound_messages (org_id, connection_id, wamid, from_e164, profile_name, kind, body, payload, sent_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, wamid) DO NOTHING`,
+			r.orgID, r.connID, m.WAMID, "+"+strings.TrimPrefix(m.From, "+"), m.ContactName, m.Type,
+			firstNonEmpty(m.Text, m.ButtonText, m.ReplyTitle, m.Caption), firstNonEmpty(m.ButtonPayload, m.ReplyID), unix(m.Timestamp))
+	case whatsapp.KindTemplateStatus:
+		t := ev.Template
+		b.Queue(`UPDATE wa_templates SET status = $3, reason = $4, updated_at = now() WHERE org_id = $1 AND meta_id = $2`,
+			r.orgID, t.TemplateID, t.Event, strings.TrimPrefix(t.Reason, "NONE"))
+	case whatsapp.KindPhoneQuality:
+		q := ev.Quality
+		tier := firstNonEmpty(q.MaxDailyConversations, q.CurrentLimit)
+		b.Queue(`INSERT INTO wa_quality_events (org_id, connection_id, event, limit_tier, at) VALUES ($1, $2, $3, $4, $5)`,
+			r.orgID, r.connID, q.Event, tier, p.eventTime(ev.Time))
+		if tier != "" {
+			b.Queue(`UPDATE wa_connections SET messaging_limit_tier = $3, updated_at = now() WHERE org_id = $1 AND id = $2`, r.orgID, r.connID, tier)
+		}
+	case whatsapp.KindError:
+		codes := make([]string, len(ev.Errors))
+		for i, e := range ev.Errors {
+			codes[i] = strconv.Itoa(e.Code)
+		}
+		return "Meta reported errors " + strings.Join(codes, ", ")
+	case whatsapp.KindUserPreference:
+		// Marketing stop/resume from inside WhatsApp: applied to consent by
+		// the contacts feature; kept in the inbox until then.
+		return ""
+	default:
+		if ev.Err != nil {
+			return "could not read field " + ev.Field + ": " + truncate(ev.Err.Error(), 120)
+		}
+		return "unknown field " + truncate(ev.Field, 60)
+	}
+	return ""
+}
+
+// queueStatus records a status once and applies it by rank: the status
+// moves only forward (sent < failed < delivered < read), timestamps fill
+// in whatever the order, read implies delivered, and a message whose send
+// response was lost is matched by our ledger id and gets its wamid.
+func queueStatus(b *pgx.Batch, r connRoute, s *whatsapp.StatusUpdate) {
+	rank := whatsapp.StatusRank(s.Status)
+	if rank == 0 || rank > 4 || s.WAMID == "" { // "played" (voice) is not tracked
+		return
+	}
+	var code *int
+	if len(s.Errors) > 0 {
+		code = &s.Errors[0].Code
+	}
+	ledgerID, _ := strconv.ParseInt(s.BizOpaqueCallbackData, 10, 64)
+	at := unix(s.Timestamp)
+	b.Queue(`WITH seen AS (
+			INSERT INTO message_status_events (org_id, wamid, status, message_id, error_code, at)
+			VALUES ($1, $2, $3, nullif($4, 0), $5, $6)
+			ON CONFLICT DO NOTHING RETURNING 1)
+		UPDATE messages m SET
+			wamid = coalesce(m.wamid, $2),
+			status = CASE WHEN `+rankSQL("m.status")+` < $7 THEN $3 ELSE m.status END,
+			error_code = CASE WHEN $3 = 'failed' AND `+rankSQL("m.status")+` < $7 THEN $5 ELSE m.error_code END,
+			sent_at = CASE WHEN $3 = 'sent' THEN coalesce(m.sent_at, $6) ELSE m.sent_at END,
+			delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN coalesce(m.delivered_at, $6) ELSE m.delivered_at END,
+			read_at = CASE WHEN $3 = 'read' THEN coalesce(m.read_at, $6) ELSE m.read_at END,
+			failed_at = CASE WHEN $3 = 'failed' THEN coalesce(m.failed_at, $6) ELSE m.failed_at END,
+			updated_at = now()
+		WHERE EXISTS (SELECT 1 FROM seen) AND m.org_id = $1
+		  AND (m.wamid = $2 OR (m.wamid IS NULL AND m.id = $4))`,
+		r.orgID, s.WAMID, s.Status, ledgerID, code, at, rank)
+}
+
+// rankSQL mirrors whatsapp.StatusRank for a column.
+func rankSQL(col string) string {
+	return "(CASE " + col + " WHEN 'sent' THEN 1 WHEN 'failed' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 ELSE 0 END)"
+}
+
+func (p *Processor) eventTime(t int64) time.Time {
+	if t > 0 {
+		return unix(t)
+	}
+	return p.clock.Now()
+}
+
+func unix(t int64) time.Time { return time.Unix(t, 0).UTC() }
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
