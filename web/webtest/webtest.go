@@ -243,13 +243,13 @@ func (e *Env) NewMember(org *Member, role string) *Member {
 	e.t.Helper()
 	m := e.NewOwner(role)
 	err := e.Ops.Tx(context.Background(), "test factory", func(tx *gorm.DB) error {
-		return tx.Exec(`INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, now() - interval '1 hour')`,
+		return tx.Exec(`INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, timestamptz '2000-01-01')`,
 			org.OrgID, m.UserID, role).Error
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	// Their first org (by membership age) is now the shared one.
+	// Their oldest membership (the one the app opens) is now the shared one.
 	m.OrgID, m.OrgName = org.OrgID, org.OrgName
 	return m
 }
