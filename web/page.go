@@ -14,7 +14,7 @@ import (
 func (s *Server) page(c echo.Context, title, section string) layout.Page {
 	csrfToken, _ := c.Get(ctxCSRF).(string)
 	op := s.deps.Config.Operator
-	p := layout.Page{Title: title, CSRF: csrfToken, Section: section, Dev: s.deps.Outbox != nil,
+	p := layout.Page{Title: title, CSRF: csrfToken, Section: section, Dev: s.deps.Outbox != nil, FakePhone: s.deps.FakePhoneURL,
 		Operator: layout.Operator{Name: op.Name, Email: op.Email, Address: op.Address}}
 	if kind, text, ok := s.csrf.takeFlash(c); ok {
 		p.Flash = append(p.Flash, layout.Flash{Kind: kind, Text: text})

@@ -33,6 +33,8 @@ type Deps struct {
 	Inbox       *delivery.Inbox
 	// Outbox is the dev mail outbox; nil outside `tidings dev`.
 	Outbox *mail.Outbox
+	// FakePhoneURL is the sandbox's fake phone, linked in dev.
+	FakePhoneURL string
 	// Ready reports whether the database is reachable and migrated.
 	Ready    func(ctx context.Context) error
 	Registry *prometheus.Registry

@@ -103,13 +103,18 @@ func (a *app) ready(ctx context.Context) error {
 }
 
 // serveHTTP runs the web server until ctx ends, then drains it.
-func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listener) error {
+// wrap, when given, mounts extra handlers beside the app (dev: the sandbox).
+func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listener, wrap func(http.Handler) http.Handler, fakePhone string) error {
 	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
 	defer a.inbox.Close()
 	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
-		Connections: a.conns, Inbox: a.inbox})
+		Connections: a.conns, Inbox: a.inbox, FakePhoneURL: fakePhone})
+	handler := srv.Handler()
+	if wrap != nil {
+		handler = wrap(handler)
+	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -144,5 +149,5 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return a.serveHTTP(ctx, nil, ln)
+	return a.serveHTTP(ctx, nil, ln, nil, "")
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"tidings/internal/platform/mail"
 	"tidings/internal/platform/migrate"
 	"tidings/internal/platform/pgboot"
+	"tidings/internal/sandbox"
 )
 
 // The demo login `tidings dev` creates and prints.
@@ -78,19 +81,37 @@ func dev(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := a.accounts.EnsureDemo(ctx, demo); err != nil {
 		return err
 	}
+	// The WhatsApp sandbox stands in for Meta, on the same port under /sandbox.
+	sb := sandbox.New(sandbox.DefaultConfig(), log.With("component", "sandbox"))
+	sbCtx, stopSandbox := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() { stopSandbox(); sb.Wait() }()
+	sb.Start(sbCtx)
+	demoUser, demoOrg, err := a.accounts.DemoIDs(ctx, demo.Email)
+	if err != nil {
+		return err
+	}
+	if err := a.connectDemoToSandbox(ctx, sb, demoOrg, demoUser); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("dev: listen on %s (set LISTEN_ADDR to use another port): %w", cfg.ListenAddr, err)
 	}
 	base := cfg.BaseURL.String()
-	fmt.Fprintf(out, "\nTidings is running at %s\n  log in as %s / %s\n  e-mails it sends appear at %s/dev/outbox\n  press Ctrl-C to stop\n\n",
-		base, demo.Email, demo.Password, base)
+	fmt.Fprintf(out, "\nTidings is running at %s\n  log in as %s / %s\n  e-mails it sends appear at %s/dev/outbox\n  the WhatsApp sandbox's fake phone is at %s%s/_sandbox/phone\n  press Ctrl-C to stop\n\n",
+		base, demo.Email, demo.Password, base, base, sandboxPrefix)
 
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wg.Go(func() { errs[0] = a.serveHTTP(runCtx, outbox, ln); cancel() })
+	mount := func(h http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle(sandboxPrefix+"/", http.StripPrefix(sandboxPrefix, sb.Handler()))
+		mux.Handle("/", h)
+		return mux
+	}
+	wg.Go(func() { errs[0] = a.serveHTTP(runCtx, outbox, ln, mount, sandboxPrefix+"/_sandbox/phone"); cancel() })
 	wg.Go(func() { errs[1] = a.runWorker(runCtx); cancel() })
 	wg.Wait()
 	return errors.Join(errs...)
@@ -127,4 +148,10 @@ func devSecret(dir, name string, n int) (string, error) {
 		return "", fmt.Errorf("dev: %w", err)
 	}
 	return key, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

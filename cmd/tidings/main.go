@@ -28,6 +28,7 @@ Usage:
   tidings worker           run the background worker
   tidings migrate up       apply pending database migrations (as the schema owner)
   tidings migrate status   list migrations and whether they are applied
+  tidings sandbox          run the local WhatsApp Cloud API sandbox alone (SANDBOX_ADDR, default 127.0.0.1:8090)
   tidings version          print the version
 
 Configuration comes from environment variables; see README.md.
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return withConfig(config.ModeMigrate, stderr, func(cfg config.Config, log *slog.Logger) error {
 			return migrateCmd(ctx, cfg, sub, stdout)
 		})
+	case "sandbox":
+		return runSandbox(ctx, newLogger("info", stderr), stdout)
 	case "version":
 		fmt.Fprintln(stdout, "tidings", version)
 		return nil

@@ -47,3 +47,18 @@ func (s *Service) EnsureDemo(ctx context.Context, d Demo) error {
 	}
 	return nil
 }
+
+// DemoIDs returns the demo user's id and their (first) organisation's.
+func (s *Service) DemoIDs(ctx context.Context, email string) (userID, orgID int64, err error) {
+	err = s.db.Global(ctx, func(tx *gorm.DB) error {
+		return tx.Raw(`SELECT id FROM users WHERE email = ?`, email).Scan(&userID).Error
+	})
+	if err != nil || userID == 0 {
+		return 0, 0, fmt.Errorf("account: demo user: %w", errors.Join(err, ErrNotFound))
+	}
+	orgs, err := s.OrgsOf(ctx, userID)
+	if err != nil || len(orgs) == 0 {
+		return 0, 0, fmt.Errorf("account: demo org: %w", errors.Join(err, ErrNotFound))
+	}
+	return userID, orgs[0].ID, nil
+}

@@ -41,14 +41,16 @@ type OrgChoice struct {
 
 // Page is what every shell needs to know about the request.
 type Page struct {
-	Title    string   // shown as "<Title> · Tidings"
-	CSRF     string   // put in every POST form and in the htmx headers
-	User     *UserNav // nil for anonymous visitors
-	Flash    []Flash  // one-time messages
-	Banners  []Banner // standing notices, top of the page
-	Dev      bool     // show the development tools
-	Operator Operator // footer contact details
-	Section  string   // active nav item: "home", "privacy", "login", "signup", "dashboard", "team", "profile", "sessions", "outbox", …
+	Title   string   // shown as "<Title> · Tidings"
+	CSRF    string   // put in every POST form and in the htmx headers
+	User    *UserNav // nil for anonymous visitors
+	Flash   []Flash  // one-time messages
+	Banners []Banner // standing notices, top of the page
+	Dev     bool     // show the development tools
+	// FakePhone links the WhatsApp sandbox's fake phone (dev only).
+	FakePhone string
+	Operator  Operator // footer contact details
+	Section   string   // active nav item: "home", "privacy", "login", "signup", "dashboard", "team", "profile", "sessions", "outbox", …
 }
 
 func pageTitle(title string) string {
