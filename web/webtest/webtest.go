@@ -40,6 +40,7 @@ import (
 	"tidings/internal/platform/pgtest"
 	"tidings/internal/platform/ratelimit"
 	"tidings/internal/platform/secretbox"
+	"tidings/internal/sandbox"
 	"tidings/migrations"
 	"tidings/web"
 	"tidings/web/paths"
@@ -58,9 +59,12 @@ type Env struct {
 	// Connections and Inbox back the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox
-	Tenant      *db.Tenant
-	Ops         *db.Privileged
-	Config      config.Config
+	// Sandbox and SandboxURL are set with Options.Sandbox.
+	Sandbox    *sandbox.Server
+	SandboxURL string
+	Tenant     *db.Tenant
+	Ops        *db.Privileged
+	Config     config.Config
 	// Log is the application's logger; tests may log through it too.
 	Log     *slog.Logger
 	logs    *syncBuffer
@@ -71,9 +75,9 @@ type Env struct {
 type Options struct {
 	// TrustedProxies makes the server believe X-Forwarded-For from them.
 	TrustedProxies string
-	// WhatsAppBaseURL is the default API address offered when connecting
-	// (a sandbox's URL in tests).
-	WhatsAppBaseURL string
+	// Sandbox starts a WhatsApp Cloud API sandbox (Meta's timings,
+	// compressed) for the test; its URL becomes the default API address.
+	Sandbox bool
 }
 
 // TestEncryptionKeys seal connection secrets in tests.
@@ -140,7 +144,15 @@ func New(t testing.TB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Connections = connection.NewService(e.Tenant, e.Ops, box, e.Clock, o.WhatsAppBaseURL, "v23.0")
+	if o.Sandbox {
+		e.Sandbox = sandbox.New(sandbox.DefaultConfig(), log.With("component", "sandbox"))
+		sbCtx, stop := context.WithCancel(context.Background())
+		e.Sandbox.Start(sbCtx)
+		sbHTTP := httptest.NewServer(e.Sandbox.Handler())
+		e.SandboxURL = sbHTTP.URL
+		t.Cleanup(func() { sbHTTP.Close(); stop(); e.Sandbox.Wait() })
+	}
+	e.Connections = connection.NewService(e.Tenant, e.Ops, box, e.Clock, e.SandboxURL, "v23.0")
 	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
 		Connections: e.Connections, Inbox: e.Inbox,
