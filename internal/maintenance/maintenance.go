@@ -1,5 +1,6 @@
 // Package maintenance holds the worker's periodic housekeeping: pruning
-// rate-limit events and sessions long past their end. It runs as a River
+// rate-limit events, sessions long past their end, and raw webhook bodies
+// past their retention. It runs as a River
 // periodic job, so with many workers it still runs once per interval.
 package maintenance
 
@@ -22,6 +23,11 @@ const Interval = 10 * time.Minute
 // How long ended sessions are kept, for the "recent sessions" view and
 // investigations, before they are deleted.
 const endedSessionRetention = 30 * 24 * time.Hour
+
+// WebhookRetention is how long processed raw webhook bodies are kept: they
+// hold phone numbers and names, and once applied only serve debugging.
+// (Per-org retention settings come with the privacy features.)
+const WebhookRetention = 7 * 24 * time.Hour
 
 // Args is the job: no arguments.
 type Args struct{}
@@ -50,7 +56,13 @@ func (w *Worker) Work(ctx context.Context, _ *river.Job[Args]) error {
 	if res.Error != nil {
 		return fmt.Errorf("maintenance: prune sessions: %w", res.Error)
 	}
-	w.Log.InfoContext(ctx, "maintenance done", "rate_events_pruned", n, "sessions_pruned", res.RowsAffected)
+	hooks := w.Ops.Conn().Gorm.WithContext(ctx).
+		Exec(`DELETE FROM webhook_inbox WHERE processed_at IS NOT NULL AND received_at < ?`, w.Clock.Now().Add(-WebhookRetention))
+	if hooks.Error != nil {
+		return fmt.Errorf("maintenance: prune webhook bodies: %w", hooks.Error)
+	}
+	w.Log.InfoContext(ctx, "maintenance done", "rate_events_pruned", n, "sessions_pruned", res.RowsAffected,
+		"webhook_bodies_pruned", hooks.RowsAffected)
 	return nil
 }
 

@@ -9,11 +9,8 @@ package webtest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -171,18 +168,7 @@ func New(t testing.TB, opts ...Options) *Env {
 
 // MigrationsKey names the template database after the migration files, so
 // a changed schema gets a fresh template.
-func MigrationsKey() string {
-	h := sha256.New()
-	_ = fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := fs.ReadFile(migrations.FS, p)
-			h.Write([]byte(p))
-			h.Write(b)
-		}
-		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
+func MigrationsKey() string { return migrations.Key() }
 
 // Secret registers a value that must never appear in the logs.
 func (e *Env) Secret(v string) {
