@@ -42,6 +42,10 @@ bench: bench-webhooks ## run every benchmark (each prints BENCH lines; see QUALI
 bench-webhooks: ## webhook ingestion: signed events/s acknowledged after commit vs a decode-only route (60 s, 256 senders)
 	$(GO) run ./cmd/bench-webhooks -duration 60s -senders 256
 
+.PHONY: fuzz
+fuzz: ## run every fuzz target for 1,000,000 executions (QUALITY.md)
+	$(GO) test -run=NONE -fuzz=FuzzParseWebhook -fuzztime=1000000x ./internal/whatsapp/
+
 .PHONY: generate
 generate: ## regenerate templ code (commit the *_templ.go files)
 	$(GO) tool templ generate
