@@ -160,18 +160,7 @@ func (c *Client) MarkRead(ctx context.Context, token, phoneNumberID, wamid strin
 	b.buf = appendString(b.buf, wamid)
 	b.buf = append(b.buf, '}')
 	cl := call{method: http.MethodPost, path: phoneNumberID + "/messages", body: b, limit: maxSendResponse}
-	buf, err := c.do(ctx, token, cl)
-	if err != nil {
-		return err
-	}
-	var out successResponse
-	if err := decodeOK(cl, buf, &out); err != nil {
-		return err
-	}
-	if !out.Success {
-		return &TransportError{Op: cl.op(), Err: fmt.Errorf("%w: success is not true", ErrMalformedResponse), MayHaveBeenSent: true}
-	}
-	return nil
+	return c.doSuccess(ctx, token, cl)
 }
 
 type successResponse struct {
@@ -464,4 +453,20 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// doSuccess makes a call whose answer is {"success": true}.
+func (c *Client) doSuccess(ctx context.Context, token string, cl call) error {
+	buf, err := c.do(ctx, token, cl)
+	if err != nil {
+		return err
+	}
+	var out successResponse
+	if err := decodeOK(cl, buf, &out); err != nil {
+		return err
+	}
+	if !out.Success {
+		return &TransportError{Op: cl.op(), Err: fmt.Errorf("%w: success is not true", ErrMalformedResponse), MayHaveBeenSent: true}
+	}
+	return nil
 }

@@ -250,16 +250,5 @@ func (c *Client) deleteTemplate(ctx context.Context, token, wabaID, templateID, 
 		q.Set("hsm_id", templateID)
 	}
 	cl := call{method: http.MethodDelete, path: wabaID + "/message_templates", query: q, limit: maxSendResponse}
-	buf, err := c.do(ctx, token, cl)
-	if err != nil {
-		return err
-	}
-	var out successResponse
-	if err := decodeOK(cl, buf, &out); err != nil {
-		return err
-	}
-	if !out.Success {
-		return &TransportError{Op: cl.op(), Err: fmt.Errorf("%w: success is not true", ErrMalformedResponse), MayHaveBeenSent: true}
-	}
-	return nil
+	return c.doSuccess(ctx, token, cl)
 }
