@@ -415,6 +415,11 @@ unix_socket_directories = %s
 unix_socket_permissions = 0700
 max_connections = 200
 shared_buffers = 256MB
+# Fewer, larger checkpoints: imports and webhook bursts write a lot of WAL,
+# and a checkpoint every few seconds would stall commits (README: the
+# same is recommended in production).
+max_wal_size = 4GB
+checkpoint_timeout = 15min
 # "off" is Options.Fast: fast tests at the price of crash safety.
 fsync = %s
 synchronous_commit = %s
