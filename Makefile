@@ -36,15 +36,21 @@ browser: ## make sure Chromium is there for the browser tests (installs it with 
 	fi
 
 .PHONY: bench
-bench: bench-webhooks ## run every benchmark (each prints BENCH lines; see QUALITY.md)
+bench: bench-webhooks bench-import ## run every benchmark (each prints BENCH lines; see QUALITY.md)
 
 .PHONY: bench-webhooks
 bench-webhooks: ## webhook ingestion: signed events/s acknowledged after commit vs a decode-only route (60 s, 256 senders)
 	$(GO) run ./cmd/bench-webhooks -duration 60s -senders 256
 
+.PHONY: bench-import
+bench-import: ## CSV import: 1M rows from file to finished vs COPY of the same rows, and 5M rows for memory
+	$(GO) run ./cmd/bench-import
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for 1,000,000 executions (QUALITY.md)
 	$(GO) test -run=NONE -fuzz=FuzzParseWebhook -fuzztime=1000000x ./internal/whatsapp/
+	$(GO) test -run=NONE -fuzz=FuzzReadFile -fuzztime=1000000x ./internal/contact/
+	$(GO) test -run=NONE -fuzz=FuzzNormalisePhone -fuzztime=1000000x ./internal/contact/
 
 .PHONY: generate
 generate: ## regenerate templ code (commit the *_templ.go files)

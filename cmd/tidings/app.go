@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,9 +12,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"tidings/internal/account"
 	"tidings/internal/connection"
+	"tidings/internal/contact"
 	"tidings/internal/delivery"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
@@ -36,6 +40,7 @@ type app struct {
 	ops      *db.Privileged
 	accounts *account.Service
 	conns    *connection.Service
+	contacts *contact.Service
 	inbox    *delivery.Inbox
 	mail     mail.Sender
 	registry *prometheus.Registry
@@ -83,6 +88,20 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, sender mail.
 		return nil, err
 	}
 	a.conns = connection.NewService(a.tenant, a.ops, box, c, cfg.WhatsAppBaseURL, cfg.WhatsAppVersion)
+	// The web process only enqueues jobs (inside its own transactions);
+	// workers run them.
+	sqlDB, err := appConn.Gorm.DB()
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	jobs, err := river.NewClient[*sql.Tx](riverdatabasesql.New(sqlDB), &river.Config{})
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("river insert client: %w", err)
+	}
+	a.contacts = contact.NewService(a.tenant, jobs, c, log, contact.Options{UploadDir: cfg.UploadDir,
+		MaxUploadBytes: cfg.MaxUploadBytes, MaxRows: cfg.MaxImportRows})
 	if err := account.SeedPolicies(ctx, a.ops, cfg.Operator); err != nil {
 		a.close()
 		return nil, err

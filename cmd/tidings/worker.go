@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"tidings/internal/contact"
 	"tidings/internal/delivery"
 	"tidings/internal/maintenance"
 	"tidings/internal/platform/clock"
@@ -31,11 +33,15 @@ func (a *app) runWorker(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
 		Clock: clock.System{}, Log: a.log})
+	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      workers,
 		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic()},
 		Logger:       a.log.With("component", "river"),
+		// An import runs up to an hour; a job still "running" well after
+		// that belonged to a worker that died, and is retried.
+		RescueStuckJobsAfter: time.Hour + 10*time.Minute,
 	})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,12 @@ type Config struct {
 	WhatsAppBaseURL string
 	WhatsAppVersion string
 
+	// UploadDir keeps uploaded contact files until their import ends; web
+	// servers and workers must share it.
+	UploadDir      string
+	MaxUploadBytes int64
+	MaxImportRows  int64
+
 	Mail     MailConfig
 	Operator Operator
 
@@ -105,6 +112,7 @@ type Getenv func(string) string
 func Load(mode Mode, getenv Getenv) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{Mode: mode}
+	c.DataDir = r.str("TIDINGS_DATA_DIR", ".data")
 	c.DatabaseURL = r.secret("DATABASE_URL", "")
 	c.DatabaseOwnerURL = r.secret("DATABASE_OWNER_URL", "")
 	c.DatabaseOpsURL = r.secret("DATABASE_OPS_URL", "")
@@ -118,6 +126,9 @@ func Load(mode Mode, getenv Getenv) (Config, error) {
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.WhatsAppBaseURL = r.url("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").String()
 	c.WhatsAppVersion = r.str("WHATSAPP_API_VERSION", "v23.0")
+	c.UploadDir = r.str("UPLOAD_DIR", defaultUploadDir(mode, c.DataDir))
+	c.MaxUploadBytes = int64(r.integer("IMPORT_MAX_UPLOAD_MB", 100, 1, 10240)) << 20
+	c.MaxImportRows = int64(r.integer("IMPORT_MAX_ROWS", 1_000_000, 1, 100_000_000))
 	c.Mail = MailConfig{
 		Transport:    r.str("MAIL_TRANSPORT", defaultTransport(mode)),
 		From:         r.str("MAIL_FROM", "Tidings <no-reply@localhost>"),
@@ -134,7 +145,6 @@ func Load(mode Mode, getenv Getenv) (Config, error) {
 	}
 	c.LogLevel = r.str("LOG_LEVEL", "info")
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
-	c.DataDir = r.str("TIDINGS_DATA_DIR", ".data")
 	c.validate(&r)
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(r.errs...))
@@ -205,6 +215,13 @@ func (c *Config) validate(r *reader) {
 	default:
 		r.fail(fmt.Sprintf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
 	}
+}
+
+func defaultUploadDir(m Mode, dataDir string) string {
+	if m == ModeDev {
+		return filepath.Join(dataDir, "uploads")
+	}
+	return filepath.Join(os.TempDir(), "tidings-uploads")
 }
 
 func defaultListen(m Mode) string {

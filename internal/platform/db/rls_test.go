@@ -56,6 +56,18 @@ var rlsSeeds = []struct{ table, sql string }{
 		SELECT $1, id, 'meta-' || $1, 'welcome', 'en' FROM wa_connections WHERE org_id = $1`},
 	{"wa_quality_events", `INSERT INTO wa_quality_events (org_id, connection_id, event, at)
 		SELECT $1, id, 'FLAGGED', now() FROM wa_connections WHERE org_id = $1`},
+	{"contacts", `INSERT INTO contacts (org_id, phone_e164, name) VALUES ($1, '+4479110' || lpad($1::text, 5, '0'), 'RLS contact')`},
+	{"consent_attestations", `INSERT INTO consent_attestations (org_id, method, collected_on, lawful_basis, wording, attested_by, attested_at)
+		VALUES ($1, 'web form', '2026', 'consent', 'Yes, message me', $2, now())`},
+	{"consent_events", `INSERT INTO consent_events (org_id, contact_id, kind, source, at)
+		SELECT $1, id, 'opt_in', 'manual', now() FROM contacts WHERE org_id = $1`},
+	{"contact_lists", `INSERT INTO contact_lists (org_id, name) VALUES ($1, 'RLS list')`},
+	{"contact_list_members", `INSERT INTO contact_list_members (org_id, list_id, contact_id)
+		SELECT $1, l.id, c.id FROM contact_lists l, contacts c WHERE l.org_id = $1 AND c.org_id = $1`},
+	{"contact_imports", `INSERT INTO contact_imports (org_id, created_by, filename, size_bytes, status, created_at)
+		VALUES ($1, $2, 'rls.csv', 10, 'finished', now())`},
+	{"contact_import_rejects", `INSERT INTO contact_import_rejects (org_id, import_id, line, reason)
+		SELECT $1, id, 2, 'missing phone' FROM contact_imports WHERE org_id = $1`},
 }
 
 func TestRLSCatalog(t *testing.T) {
@@ -636,7 +648,7 @@ func (tb rlsTable) String() string { return tb.name }
 func rlsOrgTables(t *testing.T, conn *pgx.Conn) []rlsTable {
 	t.Helper()
 	rows, err := conn.Query(t.Context(), `SELECT c.relname::text,
-			array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attgenerated = ''),
+			array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attgenerated = '' AND a.attidentity <> 'a'),
 			bool_or(a.attname = 'org_id' AND a.attgenerated <> '')
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -1,0 +1,499 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+)
+
+func csvOf(lines ...string) []byte { return []byte(strings.Join(lines, "\n") + "\n") }
+
+// settingsFor maps a phone,name,email,tags,city file.
+func settingsFor(mode string, optedIn bool, update ...string) func(*Preview) ImportSettings {
+	return func(p *Preview) ImportSettings {
+		cols := []Column{{Kind: ColPhone}, {Kind: ColName}, {Kind: ColEmail}, {Kind: ColTags}, {Kind: ColAttribute, Key: "city"}}
+		return ImportSettings{Columns: cols[:len(p.Header)], HasHeader: p.HasHeader, DefaultCountry: "GB", Mode: mode, UpdateFields: update, OptedIn: optedIn}
+	}
+}
+
+func (e *env) mustImport(org int64, data []byte, st func(*Preview) ImportSettings, att *Attestation) Import {
+	e.t.Helper()
+	im, err := e.importFile(org, "t.csv", data, st, att)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if im.Status != StatusFinished {
+		e.t.Fatalf("import %s: %s", im.Status, im.Error)
+	}
+	return im
+}
+
+func (e *env) count(org int64, q string, args ...any) int64 {
+	e.t.Helper()
+	var n int64
+	e.inOrg(org, func(tx *gorm.DB) error { return tx.Raw(q, args...).Scan(&n).Error })
+	return n
+}
+
+func TestMergeModes(t *testing.T) {
+	e := setup(t)
+	first := csvOf("phone,name,email,tags,city",
+		"07911 100001,Ann,ann@example.com,vip,Leeds",
+		"07911 100002,Ben,,,York",
+		"07911 100003,Cat,cat@example.com,lead,")
+	im := e.mustImport(e.orgA, first, settingsFor(ModeAddNew, true), &testAttestation)
+	if want := (Counts{Read: 3, Imported: 3}); im.Counts != want {
+		t.Fatalf("first import %+v, want %+v", im.Counts, want)
+	}
+	if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ? AND kind = 'opt_in' AND source = 'import' AND attestation_id = ?`, e.orgA, im.AttestationID); n != 3 {
+		t.Errorf("%d opt-in events from the attestation, want 3", n)
+	}
+	ann := e.contactByPhone(e.orgA, "+447911100001")
+	if ann.ConsentState != ConsentOptedIn || !slices.Equal(ann.ImportIDs, []int64{im.ID}) {
+		t.Errorf("Ann after import: %+v", ann)
+	}
+
+	t.Run("re-import changes nothing", func(t *testing.T) {
+		e.t = t
+		for _, mode := range []string{ModeAddNew, ModeAddUpdate} {
+			events := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ?`, e.orgA)
+			var before []string
+			e.inOrg(e.orgA, func(tx *gorm.DB) error {
+				return tx.Raw(`SELECT c::text FROM contacts c WHERE org_id = ? ORDER BY id`, e.orgA).Scan(&before).Error
+			})
+			im := e.mustImport(e.orgA, first, settingsFor(mode, true, UpdateName, UpdateEmail, UpdateTags, UpdateAttributes), &testAttestation)
+			if want := (Counts{Read: 3, Skipped: 3}); im.Counts != want {
+				t.Errorf("%s re-import %+v, want %+v", mode, im.Counts, want)
+			}
+			var after []string
+			e.inOrg(e.orgA, func(tx *gorm.DB) error {
+				return tx.Raw(`SELECT c::text FROM contacts c WHERE org_id = ? ORDER BY id`, e.orgA).Scan(&after).Error
+			})
+			if !slices.Equal(before, after) {
+				t.Errorf("%s re-import changed rows:\n%v\n%v", mode, before, after)
+			}
+			if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ?`, e.orgA); n != events {
+				t.Errorf("%s re-import wrote %d consent events", mode, n-events)
+			}
+		}
+	})
+
+	t.Run("add new only skips existing", func(t *testing.T) {
+		e.t = t
+		im := e.mustImport(e.orgA, csvOf("phone,name,email,tags,city",
+			"07911 100001,Ann Changed,new@example.com,x,Hull",
+			"07911 100004,Dan,,,"), settingsFor(ModeAddNew, false), nil)
+		if want := (Counts{Read: 2, Imported: 1, Skipped: 1}); im.Counts != want {
+			t.Errorf("counts %+v, want %+v", im.Counts, want)
+		}
+		if c := e.contactByPhone(e.orgA, "+447911100001"); c.Name != "Ann" || c.Email != "ann@example.com" {
+			t.Errorf("existing contact changed: %+v", c)
+		}
+		if c := e.contactByPhone(e.orgA, "+447911100004"); c.ConsentState != ConsentUnknown {
+			t.Errorf("without attestation a new contact's consent is unknown, got %s", c.ConsentState)
+		}
+	})
+
+	t.Run("add and update touches only allowed fields", func(t *testing.T) {
+		e.t = t
+		im := e.mustImport(e.orgA, csvOf("phone,name,email,tags,city",
+			"07911 100001,Ann Smith,changed@example.com,customer,Hull",
+			"07911 100002,,ben@example.com,,",
+			"07911 100003,Cat,cat@example.com,lead,"), settingsFor(ModeAddUpdate, false, UpdateName, UpdateTags), nil)
+		if want := (Counts{Read: 3, Updated: 1, Skipped: 2}); im.Counts != want {
+			t.Errorf("counts %+v, want %+v", im.Counts, want)
+		}
+		ann := e.contactByPhone(e.orgA, "+447911100001")
+		if ann.Name != "Ann Smith" || ann.Email != "ann@example.com" || !slices.Equal(ann.Tags, []string{"customer", "vip"}) || ann.Attributes["city"] != "Leeds" {
+			t.Errorf("Ann after update: %+v", ann)
+		}
+		if !slices.Equal(ann.ImportIDs[len(ann.ImportIDs)-1:], []int64{im.ID}) {
+			t.Errorf("provenance of Ann %v does not end with import %d", ann.ImportIDs, im.ID)
+		}
+		if ben := e.contactByPhone(e.orgA, "+447911100002"); ben.Name != "Ben" || ben.Email != "" {
+			t.Errorf("an empty cell must not blank a field, and e-mail was not allowed: %+v", ben)
+		}
+	})
+
+	t.Run("suppress marks numbers opted out", func(t *testing.T) {
+		e.t = t
+		sup := csvOf("phone", "07911 100001", "07911 100009", "+44 7911 100001")
+		st := func(p *Preview) ImportSettings {
+			return ImportSettings{Columns: []Column{{Kind: ColPhone}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeSuppress}
+		}
+		im := e.mustImport(e.orgA, sup, st, nil)
+		if want := (Counts{Read: 3, Imported: 1, Updated: 1, Duplicate: 1}); im.Counts != want {
+			t.Errorf("counts %+v, want %+v", im.Counts, want)
+		}
+		for _, p := range []string{"+447911100001", "+447911100009"} {
+			c := e.contactByPhone(e.orgA, p)
+			if c.ConsentState != ConsentOptedOut {
+				t.Errorf("%s is %s after suppression", p, c.ConsentState)
+			}
+			if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ? AND contact_id = ? AND kind = 'opt_out' AND import_id = ?`, e.orgA, c.ID, im.ID); n != 1 {
+				t.Errorf("%s has %d opt-out events from the suppression", p, n)
+			}
+		}
+		again := e.mustImport(e.orgA, sup, st, nil)
+		if want := (Counts{Read: 3, Skipped: 2, Duplicate: 1}); again.Counts != want {
+			t.Errorf("suppressing again: %+v, want %+v", again.Counts, want)
+		}
+		// An attested opt-in import cannot undo an opt-out.
+		e.mustImport(e.orgA, csvOf("phone,name,email,tags,city", "07911 100001,Ann,,,"), settingsFor(ModeAddUpdate, true, UpdateName), &testAttestation)
+		if c := e.contactByPhone(e.orgA, "+447911100001"); c.ConsentState != ConsentOptedOut {
+			t.Errorf("an import overrode an opt-out: %s", c.ConsentState)
+		}
+	})
+
+	t.Run("lists", func(t *testing.T) {
+		e.t = t
+		l, err := e.svc.CreateList(e.ctx, e.orgA, e.user, "Spring fair", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := func(p *Preview) ImportSettings {
+			return ImportSettings{Columns: []Column{{Kind: ColPhone}, {Kind: ColList}}, HasHeader: true, DefaultCountry: "GB",
+				Mode: ModeAddUpdate, UpdateFields: []string{UpdateLists}, ListIDs: []int64{l.ID}}
+		}
+		im := e.mustImport(e.orgA, csvOf("phone,list", "07911 100002,Regulars", "07911 100020,regulars; Spring Fair"), st, nil)
+		if want := (Counts{Read: 2, Imported: 1, Updated: 1}); im.Counts != want {
+			t.Errorf("counts %+v, want %+v", im.Counts, want)
+		}
+		ben := e.contactByPhone(e.orgA, "+447911100002")
+		if got := e.listNames(e.orgA, ben.ID); !slices.Equal(got, []string{"Regulars", "Spring fair"}) {
+			t.Errorf("Ben's lists %v", got)
+		}
+		again := e.mustImport(e.orgA, csvOf("phone,list", "07911 100002,Regulars", "07911 100020,regulars; Spring Fair"), st, nil)
+		if want := (Counts{Read: 2, Skipped: 2}); again.Counts != want {
+			t.Errorf("re-import with lists %+v, want %+v", again.Counts, want)
+		}
+	})
+}
+
+func TestImportIsolation(t *testing.T) {
+	e := setup(t)
+	// Org B already has the number; org A's import must neither see nor touch it.
+	if _, err := e.svc.Create(e.ctx, e.orgB, e.user, ContactInput{Phone: "07911 130001", Name: "B's Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	im := e.mustImport(e.orgA, csvOf("phone,name,email,tags,city", "07911 130001,A's Ann,,,", "07911 130002,A's Bob,,,"),
+		settingsFor(ModeAddUpdate, true, UpdateName), &testAttestation)
+	if want := (Counts{Read: 2, Imported: 2}); im.Counts != want {
+		t.Errorf("counts %+v, want %+v", im.Counts, want)
+	}
+	if c := e.contactByPhone(e.orgB, "+447911130001"); c.Name != "B's Ann" || len(c.ImportIDs) != 0 {
+		t.Errorf("org B's contact was touched: %+v", c)
+	}
+	if n := e.count(e.orgB, `SELECT count(*) FROM contacts`); n != 1 {
+		t.Errorf("org B sees %d contacts", n)
+	}
+	if n := e.count(e.orgB, `SELECT count(*) FROM consent_events`); n != 0 {
+		t.Errorf("org B sees %d consent events", n)
+	}
+	// Every read and write of org B with org A's ids finds nothing.
+	a := e.contactByPhone(e.orgA, "+447911130001")
+	if _, err := e.svc.Get(e.ctx, e.orgB, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get across orgs: %v", err)
+	}
+	if err := e.svc.Delete(e.ctx, e.orgB, e.user, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delete across orgs: %v", err)
+	}
+	if _, err := e.svc.GetImport(e.ctx, e.orgB, im.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetImport across orgs: %v", err)
+	}
+	if err := e.svc.RunImport(e.ctx, e.orgB, im.ID, true); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("RunImport across orgs: %v", err)
+	}
+	if _, err := e.svc.RecordConsent(e.ctx, e.orgB, e.user, a.ID, ConsentInput{Kind: EventOptOut}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RecordConsent across orgs: %v", err)
+	}
+	if n, err := e.svc.BulkTag(e.ctx, e.orgB, e.user, Filter{}, []string{"x"}, true); err != nil || n != 1 {
+		t.Errorf("BulkTag in org B changed %d, %v (want only its own 1)", n, err)
+	}
+	if c := e.contactByPhone(e.orgA, "+447911130001"); len(c.Tags) != 0 {
+		t.Errorf("org B's bulk tag reached org A: %v", c.Tags)
+	}
+}
+
+// bigFile is a file of n valid, distinct numbers.
+func bigFile(n int) []byte {
+	var b strings.Builder
+	b.WriteString("phone,name\n")
+	for i := range n {
+		fmt.Fprintf(&b, "07911 %06d,Person %d\n", i, i)
+	}
+	return []byte(b.String())
+}
+
+func TestImportCancelAndRestart(t *testing.T) {
+	e := setup(t)
+	old := progressEvery
+	progressEvery = 5 * time.Millisecond
+	t.Cleanup(func() { progressEvery = old })
+	st := func(p *Preview) ImportSettings {
+		return ImportSettings{Columns: []Column{{Kind: ColPhone}, {Kind: ColName}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeAddNew, OptedIn: true}
+	}
+	data := bigFile(60000)
+	nothingWritten := func() {
+		t.Helper()
+		for _, table := range []string{"contacts", "consent_events", "contact_import_rejects", "contact_list_members"} {
+			if n := e.count(e.orgA, `SELECT count(*) FROM `+table); n != 0 {
+				t.Errorf("%d rows left in %s", n, table)
+			}
+		}
+	}
+	prepare := func() Import {
+		im, pv, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "big.csv", strings.NewReader(string(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im, err = e.svc.ConfirmImport(e.ctx, e.orgA, e.user, im.ID, st(&pv), &testAttestation); err != nil {
+			t.Fatal(err)
+		}
+		return im
+	}
+
+	t.Run("cancel while running", func(t *testing.T) {
+		im := prepare()
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				cur, err := e.svc.GetImport(e.ctx, e.orgA, im.ID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if cur.Status == StatusRunning && cur.Counts.Read > 0 || cur.Phase == PhaseMerging {
+					if _, err := e.svc.CancelImport(e.ctx, e.orgA, e.user, im.ID); err != nil {
+						t.Error(err)
+					}
+					return
+				}
+				if cur.Done() {
+					t.Error("finished before it could be cancelled")
+					return
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		}()
+		if err := e.svc.RunImport(e.ctx, e.orgA, im.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		got, _ := e.svc.GetImport(e.ctx, e.orgA, im.ID)
+		if got.Status != StatusCancelled {
+			t.Fatalf("status %s", got.Status)
+		}
+		nothingWritten()
+	})
+
+	t.Run("worker stops mid-import, then a retry finishes it", func(t *testing.T) {
+		im := prepare()
+		ctx, cancel := context.WithCancel(e.ctx)
+		go func() {
+			for {
+				cur, _ := e.svc.GetImport(e.ctx, e.orgA, im.ID)
+				if cur.Counts.Read > 0 || cur.Phase == PhaseMerging {
+					cancel()
+					return
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		}()
+		if err := e.svc.RunImport(ctx, e.orgA, im.ID, false); err == nil {
+			t.Fatal("an interrupted attempt must return an error so River retries it")
+		}
+		got, _ := e.svc.GetImport(e.ctx, e.orgA, im.ID)
+		if got.Status != StatusQueued {
+			t.Errorf("after the interruption: %s", got.Status)
+		}
+		nothingWritten()
+		// The interrupted attempt's connection may take a moment to end on
+		// the server (and release the org's lock): River's snooze covers it.
+		for try := 0; ; try++ {
+			err := e.svc.RunImport(e.ctx, e.orgA, im.ID, false)
+			var snooze *river.JobSnoozeError
+			if errors.As(err, &snooze) && try < 100 {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		got, _ = e.svc.GetImport(e.ctx, e.orgA, im.ID)
+		if got.Status != StatusFinished || got.Counts.Imported != 60000 {
+			t.Errorf("retry: %s %+v", got.Status, got.Counts)
+		}
+	})
+}
+
+func TestImportsOfOneOrgRunOneAtATime(t *testing.T) {
+	e := setup(t)
+	data := csvOf("phone", "07911 140001")
+	st := func(p *Preview) ImportSettings {
+		return ImportSettings{Columns: []Column{{Kind: ColPhone}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeAddNew}
+	}
+	queue := func(org int64) Import {
+		im, pv, err := e.svc.CreateImport(e.ctx, org, e.user, "a.csv", strings.NewReader(string(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im, err = e.svc.ConfirmImport(e.ctx, org, e.user, im.ID, st(&pv), nil); err != nil {
+			t.Fatal(err)
+		}
+		return im
+	}
+	a1, a2, b1 := queue(e.orgA), queue(e.orgA), queue(e.orgB)
+	var snooze *river.JobSnoozeError
+	if err := e.svc.RunImport(e.ctx, e.orgA, a2.ID, false); !errors.As(err, &snooze) {
+		t.Errorf("a later import of a busy org must wait (snooze), got %v", err)
+	}
+	// Org A's first import holds the org's lock: simulate it running.
+	tx := e.tenant.Conn().Gorm.Begin()
+	defer tx.Rollback()
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('tidings:contact-import:' || ?::bigint, 0))`, e.orgA).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RunImport(e.ctx, e.orgA, a1.ID, false); !errors.As(err, &snooze) {
+		t.Errorf("an import whose org is busy must snooze, got %v", err)
+	}
+	if err := e.svc.RunImport(e.ctx, e.orgB, b1.ID, false); err != nil {
+		t.Errorf("another org must not wait: %v", err)
+	}
+	tx.Rollback()
+	for _, im := range []Import{a1, a2} {
+		if err := e.svc.RunImport(e.ctx, e.orgA, im.ID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, im := range []Import{a1, a2, b1} {
+		got, _ := e.svc.GetImport(e.ctx, im.OrgID, im.ID)
+		if got.Status != StatusFinished {
+			t.Errorf("import %d: %s", im.ID, got.Status)
+		}
+	}
+}
+
+func TestFileProblems(t *testing.T) {
+	e := setup(t)
+	e.svc.opt.MaxUploadBytes = 64 << 10
+	e.svc.opt.MaxRows = 50
+	unclosed := "phone,name\n07911 500001,\"open quote\n" + strings.Repeat("07911 500002,x\n", 80000)
+	tests := []struct {
+		name, data, code string
+	}{
+		{"empty", "", "empty"},
+		{"blank", "\n\n  \n", "empty"},
+		{"header only", "phone,name\n", "empty"},
+		{"spreadsheet", "PK\x03\x04\x14\x00\x06\x00rest of a zip", "spreadsheet"},
+		{"binary", string([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3e, 0, 1, 0, 0, 0}), "not_text"},
+		{"too large", strings.Repeat("07911 500001,x\n", 6000), "too_large"},
+		{"too many rows", strings.Repeat("07911 500001,x\n", 60), "too_many_rows"},
+		{"bad utf-16", "\xff\xfe" + string([]byte{0x00, 0xd8, 0x00, 0xd8, 0x41, 0x00, 0x00, 0xdc}), "encoding"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "x.csv", strings.NewReader(tc.data))
+			var fp *FileProblem
+			if !errors.As(err, &fp) || fp.Code != tc.code {
+				t.Errorf("got %v, want a %s problem", err, tc.code)
+			}
+		})
+	}
+	t.Run("an unclosed quote swallowing the file", func(t *testing.T) {
+		e.svc.opt.MaxUploadBytes, e.svc.opt.MaxRows = 100<<20, 1_000_000
+		_, _, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "q.csv", strings.NewReader(unclosed))
+		var fp *FileProblem
+		if !errors.As(err, &fp) || fp.Code != "row_too_long" || !strings.Contains(fp.Message, "quote") {
+			t.Errorf("got %v, want a row_too_long problem", err)
+		}
+	})
+	t.Run("an unclosed quote near the end", func(t *testing.T) {
+		im, err := e.importFile(e.orgA, "q.csv", csvOf("phone,name", "07911 100001,ok", "07911 100002,\"open", "07911 100003,x"), func(p *Preview) ImportSettings {
+			return ImportSettings{Columns: []Column{{Kind: ColPhone}, {Kind: ColName}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeAddNew}
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.checkLines(e.orgA, im, []lineWant{imported(2, "+447911100001"), rejected(3, `a quote (") is not closed properly (lines 3 to 4)`)})
+		if _, err := e.svc.BulkDelete(e.ctx, e.orgA, e.user, Filter{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.DeleteImport(e.ctx, e.orgA, e.user, im.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("no phone in the chosen column", func(t *testing.T) {
+		im, err := e.importFile(e.orgA, "n.csv", csvOf("name,phone", "Ann,07911 500001", "Ben,07911 500002"), func(p *Preview) ImportSettings {
+			return ImportSettings{Columns: []Column{{Kind: ColPhone}, {Kind: ColName}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeAddNew}
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.Status != StatusFailed || !strings.Contains(im.Error, "None of the 2 rows") {
+			t.Errorf("status %s, error %q", im.Status, im.Error)
+		}
+	})
+	if n := e.count(e.orgA, `SELECT count(*) FROM contacts`) + e.count(e.orgA, `SELECT count(*) FROM contact_import_rejects`); n != 0 {
+		t.Errorf("a file-level problem wrote %d rows", n)
+	}
+	entries, _ := osReadDir(e.dir)
+	if len(entries) != 0 {
+		t.Errorf("files left in the upload folder: %v", entries)
+	}
+}
+
+func TestConfirmValidation(t *testing.T) {
+	e := setup(t)
+	im, pv, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "a.csv", strings.NewReader("name,phone\nAnn,07911 600001\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(kinds(pv.Guess), []string{ColName, ColPhone}) {
+		t.Errorf("guess %v", kinds(pv.Guess))
+	}
+	bad := []struct {
+		st    ImportSettings
+		att   *Attestation
+		field string
+	}{
+		{ImportSettings{Columns: []Column{{Kind: ColName}, {Kind: ColIgnore}}, DefaultCountry: "GB", Mode: ModeAddNew}, nil, "columns"},
+		{ImportSettings{Columns: []Column{{Kind: ColName}}, DefaultCountry: "GB", Mode: ModeAddNew}, nil, "columns"},
+		{ImportSettings{Columns: pv.Guess, DefaultCountry: "XX", Mode: ModeAddNew}, nil, "default_country"},
+		{ImportSettings{Columns: pv.Guess, DefaultCountry: "GB", Mode: "merge"}, nil, "mode"},
+		{ImportSettings{Columns: pv.Guess, DefaultCountry: "GB", Mode: ModeAddNew, OptedIn: true}, nil, "attestation.method"},
+		{ImportSettings{Columns: pv.Guess, DefaultCountry: "GB", Mode: ModeAddNew, OptedIn: true}, &Attestation{Method: "form", CollectedOn: "2025", LawfulBasis: "because", Wording: "Yes please send"}, "attestation.lawful_basis"},
+		{ImportSettings{Columns: pv.Guess, DefaultCountry: "GB", Mode: ModeAddNew, ListIDs: []int64{999}}, nil, "list_ids"},
+	}
+	for i, b := range bad {
+		_, err := e.svc.ConfirmImport(e.ctx, e.orgA, e.user, im.ID, b.st, b.att)
+		var fe FieldErrors
+		if !errors.As(err, &fe) || fe[b.field] == "" {
+			t.Errorf("case %d: got %v, want an error on %s", i, err, b.field)
+		}
+	}
+	if len(e.jobs.args) != 0 {
+		t.Errorf("invalid confirmations enqueued %d jobs", len(e.jobs.args))
+	}
+	if _, err := e.svc.ConfirmImport(e.ctx, e.orgA, e.user, im.ID, ImportSettings{Columns: pv.Guess, HasHeader: true, DefaultCountry: "gb", Mode: ModeAddNew}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.jobs.args) != 1 || e.jobs.args[0] != (ImportArgs{OrgID: e.orgA, ImportID: im.ID}) {
+		t.Errorf("enqueued %+v", e.jobs.args)
+	}
+	if _, err := e.svc.ConfirmImport(e.ctx, e.orgA, e.user, im.ID, ImportSettings{Columns: pv.Guess, DefaultCountry: "GB", Mode: ModeAddNew}, nil); !errors.Is(err, ErrImportState) {
+		t.Errorf("confirming twice: %v", err)
+	}
+}
