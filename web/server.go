@@ -18,6 +18,7 @@ import (
 
 	"tidings/internal/account"
 	"tidings/internal/connection"
+	"tidings/internal/contact"
 	"tidings/internal/delivery"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/mail"
@@ -31,6 +32,8 @@ type Deps struct {
 	// Connections and Inbox serve the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox
+	// Contacts serves the contacts pages and imports.
+	Contacts *contact.Service
 	// Outbox is the dev mail outbox; nil outside `tidings dev`.
 	Outbox *mail.Outbox
 	// FakePhoneURL is the sandbox's fake phone, linked in dev.

@@ -65,6 +65,7 @@ const (
 	idMail       sweepIDKind = "dev outbox mail"
 	idOrg        sweepIDKind = "organisation"
 	idWebhookKey sweepIDKind = "webhook key"
+	idImport     sweepIDKind = "contact import"
 )
 
 type sweepRoute struct {
@@ -185,6 +186,21 @@ var sweepRoutes = []sweepRoute{
 	// Testing a connection that does not exist (the sweep's orgs have
 	// none) is a 404 for those allowed, and a refusal for the rest.
 	{Method: http.MethodPost, Path: paths.WhatsAppTest, Aud: audAdmin},
+
+	{Method: http.MethodGet, Path: paths.Contacts, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}, "after": {"1"}}
+	}},
+	{Method: http.MethodGet, Path: paths.ImportNew, Aud: audMember},
+	// The sweeps post a form without a file: a 422 for those allowed.
+	{Method: http.MethodPost, Path: paths.Imports, Aud: audAdmin},
+	{Method: http.MethodGet, Path: paths.ImportPattern, Aud: audMember, ID: idImport},
+	{Method: http.MethodGet, Path: paths.ImportStatusPattern, Aud: audMember, ID: idImport},
+	{Method: http.MethodGet, Path: paths.ImportRejectedPattern, Aud: audMember, ID: idImport},
+	// The sweep's import holds "phone,name" (sweepImportCSV).
+	{Method: http.MethodPost, Path: paths.ImportConfirmPattern, Aud: audAdmin, ID: idImport, Form: func(*sweepCtx) url.Values {
+		return url.Values{"columns.0": {"phone"}, "columns.1": {"name"}, "has_header": {"true"}, "default_country": {"GB"}, "mode": {"add_new"}}
+	}},
+	{Method: http.MethodPost, Path: paths.ImportCancelPattern, Aud: audAdmin, ID: idImport},
 
 	// Webhooks from Meta.
 	{Method: http.MethodGet, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},

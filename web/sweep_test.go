@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/account"
+	"tidings/internal/contact"
 	"tidings/web"
 	"tidings/web/paths"
 	"tidings/web/webtest"
@@ -38,7 +39,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	// In a fresh database every kind of id counts from 1, so A's user 3,
 	// invite 3 and session 3 would be one probe. Spread the sequences as a
 	// live database's are, so each of A's ids names one thing.
-	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq"} {
+	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
 	rnd := sweepRandom()
@@ -62,7 +63,11 @@ func TestSweepTenantIsolation(t *testing.T) {
 	if r := aBrowser.send(http.MethodGet, paths.Team, nil, nil); r.Status != http.StatusOK || !strings.Contains(r.Body, rnd) {
 		t.Fatalf("fixture: A's owner cannot see A's team (status %d)", r.Status)
 	}
-	canaries := []string{rnd}
+	// A's imports: one waiting for its mapping, one finished with contacts
+	// (their names carry the canary) and rejected rows.
+	aImports := []int64{a.ImportID, s.newImport(a, "canary-"+rnd+".csv",
+		"phone,name\n07911 200001,Canary "+rnd+"\nnot-a-number,Canary "+rnd+"\n", true)}
+	canaries := []string{rnd, "+447911200001"}
 	for _, m := range a.people() {
 		canaries = append(canaries, m.Phone, m.Email)
 	}
@@ -76,6 +81,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	all := []int64{a.Owner.OrgID}
 	all = append(all, a.InviteIDs...)
 	all = append(all, aSessions...)
+	all = append(all, aImports...)
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
@@ -571,6 +577,7 @@ type sweepOrg struct {
 	InviteID                     int64  // an open invitation
 	InviteToken                  string // another one's token; its address has no account
 	MailID                       int64  // an e-mail in the dev outbox
+	ImportID                     int64  // a contact import waiting for its mapping
 }
 
 func (o *sweepOrg) people() []*webtest.Member {
@@ -600,7 +607,31 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 		o.InviteToken, o.MailID = s.mailToken(addr)
 	}
 	o.InviteID = o.InviteIDs[0]
+	o.ImportID = s.newImport(o, "sweep-"+rnd+".csv", sweepImportCSV, false)
 	return o
+}
+
+// sweepImportCSV is the file of the sweep's imports: the confirm row's
+// form maps its two columns.
+const sweepImportCSV = "phone,name\n07911 100001,Ann\n07911 100002,Ben\n"
+
+// newImport uploads a CSV file to o's org as its owner; run confirms the
+// import and runs it to its end.
+func (s *sweepEnv) newImport(o *sweepOrg, name, data string, run bool) int64 {
+	s.t.Helper()
+	ctx := context.Background()
+	im, pv, err := s.Contacts.CreateImport(ctx, o.Owner.OrgID, o.Owner.UserID, name, strings.NewReader(data))
+	if err != nil {
+		s.t.Fatalf("fixture: import: %v", err)
+	}
+	if run {
+		st := contact.ImportSettings{Columns: pv.Guess, HasHeader: pv.HasHeader, DefaultCountry: "GB", Mode: contact.ModeAddNew}
+		if _, err := s.Contacts.ConfirmImport(ctx, o.Owner.OrgID, o.Owner.UserID, im.ID, st, nil); err != nil {
+			s.t.Fatalf("fixture: confirm import: %v", err)
+		}
+		s.RunImports()
+	}
+	return im.ID
 }
 
 // person makes a verified user (who owns a private org of their own).
@@ -624,6 +655,7 @@ type sweepCtx struct {
 	OrgID       int64
 	TargetID    int64 // a member of OrgID, not the actor
 	InviteID    int64
+	ImportID    int64 // a contact import of OrgID
 	InviteToken string
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
@@ -636,7 +668,7 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
+		ImportID: o.ImportID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
@@ -682,7 +714,7 @@ func (x *sweepCtx) fresh(kind string) string {
 
 // param is the path parameter of the given kind that x acts on.
 func (x *sweepCtx) param(r sweepRoute) string {
-	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID}
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID}
 	if id, ok := ids[r.ID]; ok {
 		return strconv.FormatInt(id, 10)
 	}
@@ -806,6 +838,8 @@ func (s *sweepEnv) state(orgID int64) string {
 		`SELECT format('token %s user=%s %s used=%s', id, user_id, purpose, used_at) FROM user_tokens WHERE $1 = 0 OR user_id IN ` + people + ` ORDER BY id`,
 		`SELECT format('accepted user=%s policy=%s', user_id, policy_version_id) FROM policy_acceptances WHERE $1 = 0 OR user_id IN ` + people + ` ORDER BY 1`,
 		`SELECT format('audit %s/%s %s %s', org_id, id, action, target) FROM audit_log WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('import %s/%s status=%s', org_id, id, status) FROM contact_imports WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('login events %s', count(*)) FROM login_events WHERE $1 = 0`,
 		`SELECT format('rate events %s', count(*)) FROM rate_events WHERE $1 = 0`,
 	}

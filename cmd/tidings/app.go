@@ -127,7 +127,7 @@ func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listene
 	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
 	defer a.inbox.Close()
 	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
-		Connections: a.conns, Inbox: a.inbox, FakePhoneURL: fakePhone})
+		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, FakePhoneURL: fakePhone})
 	handler := srv.Handler()
 	if wrap != nil {
 		handler = wrap(handler)

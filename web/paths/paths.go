@@ -32,20 +32,28 @@ const (
 
 // The signed-in app.
 const (
-	Dashboard            = "/app"
-	Profile              = "/app/account/profile"
-	ChangePassword       = "/app/account/password"
-	Sessions             = "/app/account/sessions"
-	SessionsRevokeOthers = "/app/account/sessions/revoke-others"
-	SessionRevokePattern = "/app/account/sessions/:id/revoke"
-	Team                 = "/app/settings/team"
-	TeamInvite           = "/app/settings/team/invites"
-	InviteRevokePattern  = "/app/settings/team/invites/:id/revoke"
-	MemberRolePattern    = "/app/settings/team/members/:id/role"
-	MemberRemovePattern  = "/app/settings/team/members/:id/remove"
-	SwitchOrg            = "/app/switch-org"
-	WhatsApp             = "/app/settings/whatsapp"
-	WhatsAppTest         = "/app/settings/whatsapp/test"
+	Dashboard             = "/app"
+	Profile               = "/app/account/profile"
+	ChangePassword        = "/app/account/password"
+	Sessions              = "/app/account/sessions"
+	SessionsRevokeOthers  = "/app/account/sessions/revoke-others"
+	SessionRevokePattern  = "/app/account/sessions/:id/revoke"
+	Team                  = "/app/settings/team"
+	TeamInvite            = "/app/settings/team/invites"
+	InviteRevokePattern   = "/app/settings/team/invites/:id/revoke"
+	MemberRolePattern     = "/app/settings/team/members/:id/role"
+	MemberRemovePattern   = "/app/settings/team/members/:id/remove"
+	SwitchOrg             = "/app/switch-org"
+	WhatsApp              = "/app/settings/whatsapp"
+	WhatsAppTest          = "/app/settings/whatsapp/test"
+	Contacts              = "/app/contacts"
+	ImportNew             = "/app/contacts/imports/new"
+	Imports               = "/app/contacts/imports"
+	ImportPattern         = "/app/contacts/imports/:id"
+	ImportConfirmPattern  = "/app/contacts/imports/:id/confirm"
+	ImportCancelPattern   = "/app/contacts/imports/:id/cancel"
+	ImportStatusPattern   = "/app/contacts/imports/:id/status"
+	ImportRejectedPattern = "/app/contacts/imports/:id/rejected.csv"
 )
 
 // Webhooks: called by Meta, not by browsers.
@@ -81,6 +89,21 @@ func MemberRemove(id int64) string { return withID(MemberRemovePattern, id) }
 
 // DevOutboxMessage shows one captured e-mail.
 func DevOutboxMessage(id int64) string { return withID(DevOutboxPattern, id) }
+
+// Import is an import's page: the mapping step, then its progress.
+func Import(id int64) string { return withID(ImportPattern, id) }
+
+// ImportConfirm confirms an import's mapping and attestation.
+func ImportConfirm(id int64) string { return withID(ImportConfirmPattern, id) }
+
+// ImportCancel stops a queued or running import.
+func ImportCancel(id int64) string { return withID(ImportCancelPattern, id) }
+
+// ImportStatus is the progress fragment an import's page polls.
+func ImportStatus(id int64) string { return withID(ImportStatusPattern, id) }
+
+// ImportRejected downloads an import's rejected rows as CSV.
+func ImportRejected(id int64) string { return withID(ImportRejectedPattern, id) }
 
 // WithToken adds a token query parameter, as used by e-mailed links.
 func WithToken(base, token string) string {

@@ -9,6 +9,7 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,10 +25,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
 	"tidings/internal/account"
 	"tidings/internal/connection"
+	"tidings/internal/contact"
 	"tidings/internal/delivery"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
@@ -56,6 +60,10 @@ type Env struct {
 	// Connections and Inbox back the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox
+	// Contacts serves the contacts pages; its import jobs are recorded in
+	// Jobs instead of River, and RunImports runs them.
+	Contacts *contact.Service
+	Jobs     *Jobs
 	// Sandbox and SandboxURL are set with Options.Sandbox.
 	Sandbox    *sandbox.Server
 	SandboxURL string
@@ -151,8 +159,10 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	e.Connections = connection.NewService(e.Tenant, e.Ops, box, e.Clock, e.SandboxURL, "v23.0")
 	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
+	e.Jobs = &Jobs{}
+	e.Contacts = contact.NewService(e.Tenant, e.Jobs, e.Clock, log, contact.Options{UploadDir: t.TempDir()})
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
-		Connections: e.Connections, Inbox: e.Inbox,
+		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts,
 		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
 	e.HTTP.Config.Handler = e.Server.Handler()
 	e.HTTP.Start()
@@ -378,3 +388,34 @@ func (c *Client) Cookie(name string) string {
 
 // ForgetSecret stops scanning for v (for tests of the scan itself).
 func (e *Env) ForgetSecret(v string) { e.secrets.Delete(v) }
+
+// Jobs records the River jobs the app enqueues (the worker does not run
+// inside webtest).
+type Jobs struct {
+	mu      sync.Mutex
+	imports []contact.ImportArgs
+}
+
+// InsertTx records an import job.
+func (j *Jobs) InsertTx(_ context.Context, _ *sql.Tx, args river.JobArgs, _ *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if a, ok := args.(contact.ImportArgs); ok {
+		j.imports = append(j.imports, a)
+	}
+	return &rivertype.JobInsertResult{Job: &rivertype.JobRow{}}, nil
+}
+
+// RunImports runs the queued import jobs to their end, as the worker would.
+func (e *Env) RunImports() {
+	e.t.Helper()
+	e.Jobs.mu.Lock()
+	jobs := e.Jobs.imports
+	e.Jobs.imports = nil
+	e.Jobs.mu.Unlock()
+	for _, j := range jobs {
+		if err := e.Contacts.RunImport(context.Background(), j.OrgID, j.ImportID, true); err != nil {
+			e.t.Fatalf("run import %d: %v", j.ImportID, err)
+		}
+	}
+}
