@@ -125,7 +125,7 @@ func TestSessionFixationImpossible(t *testing.T) {
 	if got := c.Cookie(sessionCookie); got == "attacker-chosen-session-id-0123456789" || len(got) < 40 {
 		t.Fatalf("session cookie after login = %q; want a fresh random id", got)
 	}
-	// A real anonymous session (with a row) is also replaced at login.
+	// A second browser also gets a fresh id at login.
 	anon := e.Client()
 	anon.Get(paths.Login)
 	before := anon.Cookie(sessionCookie)

@@ -9,6 +9,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,19 +102,19 @@ type querier interface {
 
 func (l *Limiter) check(ctx context.Context, q querier, rule Rule, h []byte) (time.Duration, error) {
 	now := l.clock.Now()
-	var n int
-	var oldest *time.Time
-	err := q.QueryRow(ctx, `SELECT count(*), min(at) FROM rate_events WHERE bucket = $1 AND key = $2 AND at > $3`,
-		rule.Bucket, h, now.Add(-rule.Window)).Scan(&n, &oldest)
+	// The Limit-th most recent event in the window: while it is inside the
+	// window the key is at its limit, and the next attempt is allowed the
+	// moment it slides out.
+	var nth time.Time
+	err := q.QueryRow(ctx, `SELECT at FROM rate_events WHERE bucket = $1 AND key = $2 AND at > $3
+		ORDER BY at DESC OFFSET $4 LIMIT 1`, rule.Bucket, h, now.Add(-rule.Window), rule.Limit-1).Scan(&nth)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("ratelimit: check %s: %w", rule.Bucket, err)
 	}
-	if n < rule.Limit || oldest == nil {
-		return 0, nil
-	}
-	// The window slides: the next attempt is allowed once the oldest
-	// counted event falls out of it.
-	return max(oldest.Add(rule.Window).Sub(now), time.Second), nil
+	return max(nth.Add(rule.Window).Sub(now), time.Second), nil
 }
 
 func (l *Limiter) hash(rule Rule, key string) []byte {
