@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -103,6 +104,9 @@ func (x csrf) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		got := c.Request().Header.Get(csrfHeader)
 		if got == "" && isForm(c.Request()) {
+			if err := parseForm(c.Request()); err != nil {
+				return err
+			}
 			got = c.FormValue(csrfField)
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
@@ -110,6 +114,28 @@ func (x csrf) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// uploadMemory is how much of a multipart body is kept in memory; larger
+// file parts spill to temporary files, so an upload never sits in memory
+// whole (net/http would otherwise keep up to 32 MB).
+const uploadMemory = 1 << 20
+
+// parseForm reads the form now, with the upload memory bound, so the
+// handlers' later FormValue/FormFile calls reuse it.
+func parseForm(r *http.Request) error {
+	if !strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+		return nil
+	}
+	err := r.ParseMultipartForm(uploadMemory)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The file is too large. Split it into smaller files and import them one after another.")
+	case err != nil:
+		return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read. Please try again.")
+	}
+	return nil
 }
 
 func isForm(r *http.Request) bool {
