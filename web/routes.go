@@ -73,11 +73,14 @@ func (s *Server) routes() {
 	app.GET(paths.ImportPattern, s.importShow)
 	app.GET(paths.ImportStatusPattern, s.importStatus)
 	app.GET(paths.ImportRejectedPattern, s.importRejected)
+	app.GET(paths.ContactPattern, s.contactShow)
 	admin := app.with(requireRole(account.RoleAdmin))
 	admin.POST(paths.WhatsApp, s.whatsappSave)
 	admin.POST(paths.WhatsAppTest, s.whatsappTest)
 	admin.POST(paths.ImportConfirmPattern, s.importConfirm)
 	admin.POST(paths.ImportCancelPattern, s.importCancel)
+	admin.POST(paths.ContactDeletePattern, s.contactDelete)
+	admin.GET(paths.ContactsExport, s.contactExport)
 	// Uploads: the body is capped before the CSRF check parses it.
 	upload := audience{e: e, mw: append([]echo.MiddlewareFunc{s.importBodyLimit}, admin.mw...)}
 	upload.POST(paths.Imports, s.importCreate)

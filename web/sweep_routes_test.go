@@ -66,6 +66,7 @@ const (
 	idOrg        sweepIDKind = "organisation"
 	idWebhookKey sweepIDKind = "webhook key"
 	idImport     sweepIDKind = "contact import"
+	idContact    sweepIDKind = "contact"
 )
 
 type sweepRoute struct {
@@ -85,6 +86,10 @@ type sweepRoute struct {
 	// Form returns values that would succeed for x.Actor (the query for a
 	// GET, the body for a POST); nil means none.
 	Form func(x *sweepCtx) url.Values
+	// Audits names the audit action a GET records (an export of personal
+	// data is audited): the GET sweep then lets it append audit entries of
+	// that action, and nothing else.
+	Audits string
 }
 
 const (
@@ -201,6 +206,11 @@ var sweepRoutes = []sweepRoute{
 		return url.Values{"columns.0": {"phone"}, "columns.1": {"name"}, "has_header": {"true"}, "default_country": {"GB"}, "mode": {"add_new"}}
 	}},
 	{Method: http.MethodPost, Path: paths.ImportCancelPattern, Aud: audAdmin, ID: idImport},
+	{Method: http.MethodGet, Path: paths.ContactPattern, Aud: audMember, ID: idContact},
+	{Method: http.MethodPost, Path: paths.ContactDeletePattern, Aud: audAdmin, ID: idContact},
+	{Method: http.MethodGet, Path: paths.ContactsExport, Aud: audAdmin, Audits: "contact.export", Form: func(*sweepCtx) url.Values {
+		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}}
+	}},
 
 	// Webhooks from Meta.
 	{Method: http.MethodGet, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},

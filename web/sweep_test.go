@@ -39,7 +39,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	// In a fresh database every kind of id counts from 1, so A's user 3,
 	// invite 3 and session 3 would be one probe. Spread the sequences as a
 	// live database's are, so each of A's ids names one thing.
-	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq"} {
+	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
 	rnd := sweepRandom()
@@ -82,6 +82,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	all = append(all, a.InviteIDs...)
 	all = append(all, aSessions...)
 	all = append(all, aImports...)
+	all = append(all, a.ContactID)
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
@@ -407,6 +408,13 @@ func TestSweepCrossSiteAndCSRF(t *testing.T) {
 				t.Errorf("GET %s: status %d", path, resp.Status)
 			}
 			sent++
+			if r.Audits != "" {
+				// An audited GET may add its own audit entries, nothing else.
+				if after := sweepWithoutAudit(s.state(0), r.Audits); after != sweepWithoutAudit(before, r.Audits) {
+					t.Errorf("GET %s changed data:\n%s", path, sweepDiff(sweepWithoutAudit(before, r.Audits), after))
+				}
+				continue
+			}
 			s.mustNotChange("GET "+path, before)
 		}
 	}
@@ -578,6 +586,7 @@ type sweepOrg struct {
 	InviteToken                  string // another one's token; its address has no account
 	MailID                       int64  // an e-mail in the dev outbox
 	ImportID                     int64  // a contact import waiting for its mapping
+	ContactID                    int64  // a contact whose name carries the canary
 }
 
 func (o *sweepOrg) people() []*webtest.Member {
@@ -608,6 +617,7 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 	}
 	o.InviteID = o.InviteIDs[0]
 	o.ImportID = s.newImport(o, "sweep-"+rnd+".csv", sweepImportCSV, false)
+	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
 	return o
 }
 
@@ -634,6 +644,17 @@ func (s *sweepEnv) newImport(o *sweepOrg, name, data string, run bool) int64 {
 	return im.ID
 }
 
+// newContact adds an opted-in contact to o's org as its owner.
+func (s *sweepEnv) newContact(o *sweepOrg, name, phone string) int64 {
+	s.t.Helper()
+	c, err := s.Contacts.Create(context.Background(), o.Owner.OrgID, o.Owner.UserID, contact.ContactInput{Phone: phone, Country: "GB", Name: name,
+		Consent: &contact.ConsentInput{Kind: contact.EventOptIn, Source: contact.SourceManual, LawfulBasis: "consent", Evidence: "sweep fixture"}})
+	if err != nil {
+		s.t.Fatalf("fixture: contact: %v", err)
+	}
+	return c.ID
+}
+
 // person makes a verified user (who owns a private org of their own).
 func (s *sweepEnv) person(tag, rnd string) *webtest.Member {
 	return s.NewOwner(tag + "-" + rnd)
@@ -656,6 +677,7 @@ type sweepCtx struct {
 	TargetID    int64 // a member of OrgID, not the actor
 	InviteID    int64
 	ImportID    int64 // a contact import of OrgID
+	ContactID   int64 // a contact of OrgID
 	InviteToken string
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
@@ -668,7 +690,7 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		ImportID: o.ImportID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
+		ImportID: o.ImportID, ContactID: o.ContactID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
@@ -714,7 +736,7 @@ func (x *sweepCtx) fresh(kind string) string {
 
 // param is the path parameter of the given kind that x acts on.
 func (x *sweepCtx) param(r sweepRoute) string {
-	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID}
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID}
 	if id, ok := ids[r.ID]; ok {
 		return strconv.FormatInt(id, 10)
 	}
@@ -872,6 +894,18 @@ func (s *sweepEnv) state(orgID int64) string {
 }
 
 // mustNotChange fails the test if the state moved since before.
+// sweepWithoutAudit drops a state's audit entries of the given action.
+func sweepWithoutAudit(state, action string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(state, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "audit" && f[2] == action {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
 func (s *sweepEnv) mustNotChange(label string, before string) {
 	s.t.Helper()
 	if after := s.state(0); after != before {

@@ -54,6 +54,9 @@ const (
 	ImportCancelPattern   = "/app/contacts/imports/:id/cancel"
 	ImportStatusPattern   = "/app/contacts/imports/:id/status"
 	ImportRejectedPattern = "/app/contacts/imports/:id/rejected.csv"
+	ContactsExport        = "/app/contacts/export"
+	ContactPattern        = "/app/contacts/:id"
+	ContactDeletePattern  = "/app/contacts/:id/delete"
 )
 
 // Webhooks: called by Meta, not by browsers.
@@ -104,6 +107,12 @@ func ImportStatus(id int64) string { return withID(ImportStatusPattern, id) }
 
 // ImportRejected downloads an import's rejected rows as CSV.
 func ImportRejected(id int64) string { return withID(ImportRejectedPattern, id) }
+
+// Contact is a contact's page.
+func Contact(id int64) string { return withID(ContactPattern, id) }
+
+// ContactDelete erases a contact.
+func ContactDelete(id int64) string { return withID(ContactDeletePattern, id) }
 
 // WithToken adds a token query parameter, as used by e-mailed links.
 func WithToken(base, token string) string {
