@@ -19,7 +19,6 @@ import (
 	"tidings/internal/account"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
-	"tidings/internal/platform/db"
 	"tidings/internal/platform/mail"
 	"tidings/internal/platform/migrate"
 	"tidings/internal/platform/pgboot"
@@ -69,7 +68,7 @@ func dev(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		}
 		cfg.EncryptionKeys = "dev1:" + key
 	}
-	if err := devMigrate(ctx, cfg.DatabaseOwnerURL); err != nil {
+	if err := migrate.UpURL(ctx, cfg.DatabaseOwnerURL); err != nil {
 		return err
 	}
 	outbox := mail.NewOutbox(clock.System{}, 500)
@@ -115,16 +114,6 @@ func dev(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	wg.Go(func() { errs[1] = a.runWorker(runCtx); cancel() })
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-func devMigrate(ctx context.Context, ownerURL string) error {
-	conn, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2, AppName: "tidings-migrate"})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_, err = migrate.Up(ctx, conn.Pool)
-	return err
 }
 
 // devSecret keeps one random secret of n bytes per checkout (base64), so

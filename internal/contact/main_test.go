@@ -3,10 +3,7 @@ package contact
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,19 +24,6 @@ import (
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-func migrationsKey() string {
-	h := sha256.New()
-	_ = fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := fs.ReadFile(migrations.FS, p)
-			h.Write([]byte(p))
-			h.Write(b)
-		}
-		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
 
 // fakeJobs records enqueued imports instead of running River.
 type fakeJobs struct {
@@ -72,15 +56,7 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	d := pgtest.New(t, migrationsKey(), func(ctx context.Context, ownerURL string) error {
-		conn, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2})
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		_, err = migrate.Up(ctx, conn.Pool)
-		return err
-	})
+	d := pgtest.New(t, migrations.Key(), migrate.UpURL)
 	ctx := context.Background()
 	appConn, err := db.Open(ctx, d.AppURL, db.Options{MaxConns: 8, StatementTimeout: 30 * time.Second})
 	if err != nil {

@@ -20,15 +20,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func TestPrunesWhatIsPastRetention(t *testing.T) {
 	ctx := context.Background()
-	d := pgtest.New(t, migrations.Key(), func(ctx context.Context, ownerURL string) error {
-		c, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2})
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_, err = migrate.Up(ctx, c.Pool)
-		return err
-	})
+	d := pgtest.New(t, migrations.Key(), migrate.UpURL)
 	conn, err := db.Open(ctx, d.OpsURL, db.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -97,15 +97,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	d := pgtest.New(t, MigrationsKey(), func(ctx context.Context, ownerURL string) error {
-		conn, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2})
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		_, err = migrate.Up(ctx, conn.Pool)
-		return err
-	})
+	d := pgtest.New(t, migrations.Key(), migrate.UpURL)
 	ctx := context.Background()
 	appConn, err := db.Open(ctx, d.AppURL, db.Options{MaxConns: 10, StatementTimeout: 30 * time.Second})
 	if err != nil {
@@ -176,9 +168,6 @@ func New(t testing.TB, opts ...Options) *Env {
 	return e
 }
 
-// MigrationsKey names the template database after the migration files, so
-// a changed schema gets a fresh template.
-func MigrationsKey() string { return migrations.Key() }
 
 // Secret registers a value that must never appear in the logs.
 func (e *Env) Secret(v string) {

@@ -2,12 +2,9 @@ package db_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -587,29 +584,7 @@ func TestRLSTenantHandle(t *testing.T) {
 // is a hash of the migrations, so a changed schema builds a new template.
 func rlsDB(t *testing.T) *pgtest.DB {
 	t.Helper()
-	h := sha256.New()
-	err := fs.WalkDir(migrations.FS, ".", func(p string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(migrations.FS, p)
-		h.Write([]byte(p))
-		h.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "db_rls_" + hex.EncodeToString(h.Sum(nil))[:16]
-	return pgtest.New(t, key, func(ctx context.Context, ownerURL string) error {
-		conn, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2})
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		_, err = migrate.Up(ctx, conn.Pool)
-		return err
-	})
+	return pgtest.New(t, "db_rls_"+migrations.Key(), migrate.UpURL)
 }
 
 func rlsConnect(t *testing.T, url string) *pgx.Conn {

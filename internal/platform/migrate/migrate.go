@@ -155,3 +155,15 @@ func isMissingTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01" // undefined_table
 }
+
+// UpURL connects to url as the schema owner and applies every pending
+// migration; its signature fits pgtest's template builder.
+func UpURL(ctx context.Context, url string) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return fmt.Errorf("migrate: connect: %w", err)
+	}
+	defer pool.Close()
+	_, err = Up(ctx, pool)
+	return err
+}
