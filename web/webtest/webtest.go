@@ -168,7 +168,6 @@ func New(t testing.TB, opts ...Options) *Env {
 	return e
 }
 
-
 // Secret registers a value that must never appear in the logs.
 func (e *Env) Secret(v string) {
 	if len(v) >= 6 {
