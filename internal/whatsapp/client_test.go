@@ -827,3 +827,28 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("prefix %q", c.prefix)
 	}
 }
+
+func TestTemplatePlaceholders(t *testing.T) {
+	tpl := Template{Components: []TemplateComponent{
+		{Type: "HEADER", Format: "TEXT", Text: "Hello {{1}}"},
+		{Type: "BODY", Text: "Hi {{1}}, your order {{2}} ships {{ 3 }}. Thanks {{1}}!"},
+		{Type: "FOOTER", Text: "{{9}} is not a variable here"},
+		{Type: "BUTTONS", Buttons: []TemplateButton{
+			{Type: "QUICK_REPLY", Text: "Stop"},
+			{Type: "URL", Text: "Track", URL: "https://example.test/t/{{1}}"},
+		}},
+	}}
+	got := tpl.Placeholders()
+	want := []Placeholder{
+		{Component: "header", Name: "1"},
+		{Component: "body", Name: "1"}, {Component: "body", Name: "2"}, {Component: "body", Name: "3"},
+		{Component: "button", ButtonIndex: 1, Name: "1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Placeholders() = %+v, want %+v", got, want)
+	}
+	named := Template{Components: []TemplateComponent{{Type: "BODY", Text: "Hi {{first_name}} {{unclosed"}}}
+	if got := named.Placeholders(); len(got) != 1 || got[0].Name != "first_name" {
+		t.Fatalf("named Placeholders() = %+v", got)
+	}
+}

@@ -33,23 +33,24 @@ const (
 // Parameter is the value of one template placeholder.
 type Parameter struct {
 	// Type is ParamText when empty.
-	Type ParamType
+	Type ParamType `json:"type,omitempty"`
 	// Name is the placeholder name for templates in the named format
 	// ({{first_name}}); empty for positional ({{1}}) templates, where the
 	// order of the slice is the order of the placeholders.
-	Name string
+	Name string `json:"name,omitempty"`
 	// Text is the value of a text parameter, and the fallback_value of a
 	// currency or date_time parameter.
-	Text string
+	Text string `json:"text,omitempty"`
 	// Link or MediaID (an uploaded media id) for image, document and video
 	// parameters; MediaID wins when both are set.
-	Link, MediaID string
+	Link    string `json:"link,omitempty"`
+	MediaID string `json:"media_id,omitempty"`
 	// Filename is shown for a document.
-	Filename string
+	Filename string `json:"filename,omitempty"`
 	// CurrencyCode (ISO 4217) and Amount1000 (the amount × 1000) for a
 	// currency parameter.
-	CurrencyCode string
-	Amount1000   int64
+	CurrencyCode string `json:"currency_code,omitempty"`
+	Amount1000   int64  `json:"amount_1000,omitempty"`
 }
 
 // TextParam is a positional text parameter.
@@ -76,12 +77,21 @@ const (
 
 // ButtonParameter fills in one of the template's buttons.
 type ButtonParameter struct {
-	Type ButtonType
+	Type ButtonType `json:"type"`
 	// Index is the button's 0-based position in the template.
-	Index int
+	Index int `json:"index"`
 	// Value is the payload of a quick reply (it comes back in the inbound
 	// button webhook), the suffix of a dynamic URL, or the coupon code.
-	Value string
+	Value string `json:"value"`
+}
+
+// TemplateParams are a template send's filled-in placeholders. The message
+// ledger stores them as JSON (messages.params) between the campaign that
+// renders them and the sender that posts them.
+type TemplateParams struct {
+	Header  []Parameter       `json:"header,omitempty"`
+	Body    []Parameter       `json:"body,omitempty"`
+	Buttons []ButtonParameter `json:"buttons,omitempty"`
 }
 
 // TemplateMessage is a template send (design doc §2.3).

@@ -252,3 +252,66 @@ func (c *Client) deleteTemplate(ctx context.Context, token, wabaID, templateID, 
 	cl := call{method: http.MethodDelete, path: wabaID + "/message_templates", query: q, limit: maxSendResponse}
 	return c.doSuccess(ctx, token, cl)
 }
+
+// Placeholder is one variable of a template: where it sits and its name
+// ("1", "2", … for positional templates, "first_name" for named ones).
+type Placeholder struct {
+	// Component is "header", "body" or "button".
+	Component string
+	// ButtonIndex is the button's 0-based position (for "button" only).
+	ButtonIndex int
+	Name        string
+}
+
+// Placeholders lists the template's variables in the order a send must
+// fill them: header, body, then dynamic URL buttons. A placeholder used
+// twice in one component is one variable.
+func (t Template) Placeholders() []Placeholder {
+	var out []Placeholder
+	add := func(comp string, idx int, text string) {
+		seen := map[string]bool{}
+		for _, name := range placeholderNames(text) {
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, Placeholder{Component: comp, ButtonIndex: idx, Name: name})
+			}
+		}
+	}
+	for _, c := range t.Components {
+		switch strings.ToUpper(c.Type) {
+		case "HEADER":
+			if c.Format == "" || strings.EqualFold(c.Format, "TEXT") {
+				add("header", 0, c.Text)
+			}
+		case "BODY":
+			add("body", 0, c.Text)
+		case "BUTTONS":
+			for i, b := range c.Buttons {
+				if strings.EqualFold(b.Type, "URL") {
+					add("button", i, b.URL)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// placeholderNames returns the names inside {{…}} in text, in order.
+func placeholderNames(text string) []string {
+	var names []string
+	for {
+		i := strings.Index(text, "{{")
+		if i < 0 {
+			return names
+		}
+		text = text[i+2:]
+		j := strings.Index(text, "}}")
+		if j < 0 {
+			return names
+		}
+		if name := strings.TrimSpace(text[:j]); name != "" {
+			names = append(names, name)
+		}
+		text = text[j+2:]
+	}
+}

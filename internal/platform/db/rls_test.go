@@ -65,6 +65,9 @@ var rlsSeeds = []struct{ table, sql string }{
 		VALUES ($1, $2, 'rls.csv', 10, 'finished', now())`},
 	{"contact_import_rejects", `INSERT INTO contact_import_rejects (org_id, import_id, line, reason)
 		SELECT $1, id, 2, 'missing phone' FROM contact_imports WHERE org_id = $1`},
+	{"org_send_settings", `INSERT INTO org_send_settings (org_id) VALUES ($1)`},
+	{"campaigns", `INSERT INTO campaigns (org_id, name, created_by) VALUES ($1, 'RLS campaign', $2)`},
+	{"campaign_stats", `INSERT INTO campaign_stats (org_id, campaign_id) SELECT $1, id FROM campaigns WHERE org_id = $1`},
 }
 
 func TestRLSCatalog(t *testing.T) {
