@@ -19,7 +19,8 @@
 //
 // Contacts:
 //
-//	List(ctx, org, Filter, Page) (ContactPage, error)     keyset pages, newest first; Filter{Query, Tag, ListID, Consent, Restricted}
+//	List(ctx, org, Filter, Page) (ContactPage, error)     keyset pages, newest first; Filter{Query, Tag, ListID, Consent, Restricted, Attribute, AttributeValue}
+//	Count(ctx, org, Filter) (int64, error)               what a bulk action on the filter would touch
 //	ConsentCounts(ctx, org) (map[string]int64, error)
 //	Get(ctx, org, id) (ContactDetail, error)             with lists and the consent timeline (and attestations)
 //	Create / Update(ctx, org, user, [id,] ContactInput) (Contact, error)
@@ -30,7 +31,7 @@
 //	BulkDelete(ctx, org, user, Filter) (n, error)
 //	Export(ctx, org, user, Filter, w) (n, error)         CSV, formula cells neutralised, restricted contacts left out
 //
-// Lists: Lists, CreateList, UpdateList, DeleteList, AddToList, RemoveFromList.
+// Lists: Lists, GetList, CreateList, UpdateList, DeleteList, AddToList, RemoveFromList.
 //
 // Import, step by step (UI.md "import (steps)"):
 //

@@ -26,6 +26,18 @@ type Filter struct {
 	ListID     int64
 	Consent    ConsentState // "" for any
 	Restricted *bool        // nil for any
+	// Attribute names a custom field (any spelling AttributeKey folds to
+	// the stored key). With AttributeValue, contacts whose field equals it,
+	// ignoring case and surrounding spaces, whatever its JSON type; without,
+	// contacts that have the field at all.
+	Attribute      string
+	AttributeValue string
+}
+
+// Empty reports whether f selects every contact of the org.
+func (f Filter) Empty() bool {
+	return strings.TrimSpace(f.Query) == "" && f.Tag == "" && f.ListID == 0 && f.Consent == "" && f.Restricted == nil &&
+		AttributeKey(f.Attribute) == ""
 }
 
 // Page asks for one keyset page of contacts, newest first.
@@ -163,6 +175,17 @@ func (f Filter) where(tx *gorm.DB, orgID int64, args map[string]any) (string, er
 		conds = append(conds, "c.restricted = @restricted")
 		args["restricted"] = *f.Restricted
 	}
+	if key := AttributeKey(f.Attribute); key != "" {
+		args["akey"] = key
+		if v := strings.TrimSpace(f.AttributeValue); v != "" {
+			// ->> reads numbers and booleans as text too, so "42" finds a
+			// typed 42. No index serves this; the org_id range bounds it.
+			conds = append(conds, "lower(c.attributes ->> CAST(@akey AS text)) = lower(@aval)")
+			args["aval"] = v
+		} else {
+			conds = append(conds, "jsonb_exists(c.attributes, CAST(@akey AS text))")
+		}
+	}
 	return strings.Join(conds, " AND "), nil
 }
 
@@ -217,6 +240,25 @@ func (s *Service) List(ctx context.Context, orgID int64, f Filter, p Page) (Cont
 		return nil
 	})
 	return out, err
+}
+
+// Count counts the org's contacts matching f: what a bulk action would
+// touch. It reads every matching row, so call it for a confirmation step,
+// not on every page load.
+func (s *Service) Count(ctx context.Context, orgID int64, f Filter) (int64, error) {
+	var n int64
+	err := s.tenant.InOrg(ctx, orgID, 0, func(tx *gorm.DB) error {
+		args := map[string]any{}
+		where, err := f.where(tx, orgID, args)
+		if err != nil {
+			return err
+		}
+		if err := tx.Raw(`SELECT count(*) FROM contacts c WHERE `+where, args).Scan(&n).Error; err != nil {
+			return fmt.Errorf("contact: count: %w", err)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // ConsentCounts counts the org's contacts by consent state (and restricted).
@@ -612,6 +654,9 @@ func (f Filter) describe() map[string]any {
 	if f.Restricted != nil {
 		d["restricted"] = *f.Restricted
 	}
+	if AttributeKey(f.Attribute) != "" {
+		d["attribute"] = true
+	}
 	return d
 }
 
@@ -672,6 +717,26 @@ func (s *Service) Lists(ctx context.Context, orgID int64) ([]List, error) {
 		return nil
 	})
 	return out, err
+}
+
+// GetList returns one of the org's lists with its member count.
+func (s *Service) GetList(ctx context.Context, orgID, id int64) (List, error) {
+	var out []List
+	err := s.tenant.InOrg(ctx, orgID, 0, func(tx *gorm.DB) error {
+		if err := tx.Raw(`SELECT l.id, l.name, l.description, l.created_at, l.updated_at,
+				(SELECT count(*) FROM contact_list_members m WHERE m.org_id = l.org_id AND m.list_id = l.id) AS members
+			FROM contact_lists l WHERE l.org_id = ? AND l.id = ?`, orgID, id).Scan(&out).Error; err != nil {
+			return fmt.Errorf("contact: get list: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return List{}, err
+	}
+	if len(out) == 0 {
+		return List{}, ErrNotFound
+	}
+	return out[0], nil
 }
 
 func cleanListInput(name, desc string) (string, string, FieldErrors) {
