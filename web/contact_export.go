@@ -1,12 +1,9 @@
 package web
 
 import (
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"tidings/internal/contact"
 )
 
 // contactExport downloads the contacts matching the list's filter as CSV
@@ -22,14 +19,4 @@ func (s *Server) contactExport(c echo.Context) error {
 	h.Set(echo.HeaderCacheControl, "no-store")
 	_, err := s.deps.Contacts.Export(c.Request().Context(), a.OrgID, a.UserID, f, c.Response())
 	return contactErr(err)
-}
-
-// contactFilter reads the list's filter from the query string (the same
-// parameters as contactList).
-func contactFilter(c echo.Context) contact.Filter {
-	f := contact.Filter{Query: strings.TrimSpace(c.QueryParam("q")), Tag: strings.TrimSpace(c.QueryParam("tag"))}
-	if st := contact.ConsentState(c.QueryParam("consent")); st.Valid() {
-		f.Consent = st
-	}
-	return f
 }

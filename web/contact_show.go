@@ -13,23 +13,43 @@ import (
 )
 
 // contactShow is one contact's page: fields, tags, lists, consent state
-// and timeline, privacy flags and where the contact came from.
+// and timeline, privacy flags and where the contact came from, with the
+// forms that record consent and change lists.
 func (s *Server) contactShow(c echo.Context) error {
 	id, err := contactID(c)
 	if err != nil {
 		return err
 	}
-	a := s.actor(c)
-	d, err := s.deps.Contacts.Get(c.Request().Context(), a.OrgID, id)
+	d, err := s.contactShowData(c, id)
 	if err != nil {
-		return contactErr(err)
+		return err
 	}
-	name := d.Name
-	if name == "" {
-		name = d.PhoneE164
+	return render(c, http.StatusOK, contacts.Show(s.page(c, contactName(d.Contact.Contact), "contacts"), d))
+}
+
+// contactShowData loads the page; forms that fail re-render it with their
+// errors filled in.
+func (s *Server) contactShowData(c echo.Context, id int64) (contacts.ShowData, error) {
+	a := s.actor(c)
+	ctx := c.Request().Context()
+	d, err := s.deps.Contacts.Get(ctx, a.OrgID, id)
+	if err != nil {
+		return contacts.ShowData{}, contactErr(err)
 	}
-	return render(c, http.StatusOK, contacts.Show(s.page(c, name, "contacts"), contacts.ShowData{
-		Contact: d, TZ: orgLocation(c), CanDelete: account.RoleAtLeast(a.Role, account.RoleAdmin)}))
+	lists, err := s.deps.Contacts.Lists(ctx, a.OrgID)
+	if err != nil {
+		return contacts.ShowData{}, err
+	}
+	return contacts.ShowData{Contact: d, TZ: orgLocation(c), Lists: lists,
+		CanDelete: account.RoleAtLeast(a.Role, account.RoleAdmin)}, nil
+}
+
+// contactName is how a page names a contact: the name, else the number.
+func contactName(c contact.Contact) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.PhoneE164
 }
 
 // contactID reads the path's contact id; anything else is a 404.

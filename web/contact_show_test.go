@@ -133,8 +133,19 @@ func TestContactDeleteAndExportNeedAdmin(t *testing.T) {
 	}
 	_ = evil
 
-	// Delete: the confirm form posts, the contact is gone, the list says so.
-	r = ac.Post(paths.ContactDelete(ct.ID), nil)
+	// Delete is irreversible: without the name typed, nothing happens.
+	for _, typed := range []string{"", "Dora", "Delete", "+447911123003"} {
+		r = ac.Post(paths.ContactDelete(ct.ID), url.Values{"confirm": {typed}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Nothing was deleted: type Dora Delete exactly as shown") {
+			t.Errorf("delete confirmed with %q: status %d", typed, r.Status)
+		}
+		if _, err := e.Contacts.Get(context.Background(), owner.OrgID, ct.ID); err != nil {
+			t.Fatalf("delete confirmed with %q erased the contact: %v", typed, err)
+		}
+	}
+	// Typed as shown (any case, any spacing): the contact is gone, the list
+	// says so.
+	r = ac.Post(paths.ContactDelete(ct.ID), url.Values{"confirm": {"  dora   DELETE "}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != paths.Contacts {
 		t.Fatalf("delete: status %d, location %q", r.Status, r.Header.Get("Location"))
 	}
@@ -148,7 +159,7 @@ func TestContactDeleteAndExportNeedAdmin(t *testing.T) {
 	if r := ac.Get(paths.Contact(ct.ID)); r.Status != http.StatusNotFound {
 		t.Errorf("deleted contact's page: status %d", r.Status)
 	}
-	if r := ac.Post(paths.ContactDelete(ct.ID), nil); r.Status != http.StatusNotFound {
+	if r := ac.Post(paths.ContactDelete(ct.ID), url.Values{"confirm": {"Dora Delete"}}); r.Status != http.StatusNotFound {
 		t.Errorf("deleting again: status %d", r.Status)
 	}
 }

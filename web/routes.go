@@ -81,6 +81,25 @@ func (s *Server) routes() {
 	admin.POST(paths.ImportCancelPattern, s.importCancel)
 	admin.POST(paths.ContactDeletePattern, s.contactDelete)
 	admin.GET(paths.ContactsExport, s.contactExport)
+	// Contact management: members add, edit, tag and group contacts;
+	// deleting (one, many, or a list) needs an admin and a typed
+	// confirmation.
+	app.GET(paths.ContactNew, s.contactNew)
+	app.POST(paths.Contacts, s.contactCreate)
+	app.GET(paths.ContactEditPattern, s.contactEdit)
+	app.POST(paths.ContactUpdatePattern, s.contactUpdate)
+	app.POST(paths.ContactConsentPattern, s.contactConsent)
+	app.POST(paths.ContactListAddPattern, s.contactMembershipAdd)
+	app.POST(paths.ContactListRemovePattern, s.contactMembershipRemove)
+	app.GET(paths.ContactsBulk, s.contactBulk)
+	app.POST(paths.ContactsBulkTag, s.contactBulkTag)
+	app.POST(paths.ContactsBulkList, s.contactBulkList)
+	admin.POST(paths.ContactsBulkDelete, s.contactBulkDelete)
+	app.GET(paths.Lists, s.listIndex)
+	app.POST(paths.Lists, s.listCreate)
+	app.GET(paths.ListPattern, s.listShow)
+	app.POST(paths.ListUpdatePattern, s.listUpdate)
+	admin.POST(paths.ListDeletePattern, s.listDelete)
 	// Uploads: the body is capped before the CSRF check parses it.
 	upload := audience{e: e, mw: append([]echo.MiddlewareFunc{s.importBodyLimit}, admin.mw...)}
 	upload.POST(paths.Imports, s.importCreate)

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"tidings/internal/contact"
 	"tidings/web"
 	"tidings/web/paths"
 	"tidings/web/webtest"
@@ -67,6 +68,7 @@ const (
 	idWebhookKey sweepIDKind = "webhook key"
 	idImport     sweepIDKind = "contact import"
 	idContact    sweepIDKind = "contact"
+	idList       sweepIDKind = "contact list"
 )
 
 type sweepRoute struct {
@@ -207,7 +209,57 @@ var sweepRoutes = []sweepRoute{
 	}},
 	{Method: http.MethodPost, Path: paths.ImportCancelPattern, Aud: audAdmin, ID: idImport},
 	{Method: http.MethodGet, Path: paths.ContactPattern, Aud: audMember, ID: idContact},
-	{Method: http.MethodPost, Path: paths.ContactDeletePattern, Aud: audAdmin, ID: idContact},
+	// Contact management: by hand, in bulk on a filter, and lists (the
+	// deletes last, so the rows before them find what they act on).
+	{Method: http.MethodGet, Path: paths.ContactNew, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.Contacts, Aud: audMember, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"phone": {x.freshPhone()}, "country": {"GB"}, "name": {"Sweep Added"}, "tags": {"sweep"},
+			"attr_key.0": {"city"}, "attr_value.0": {"Leeds"}, "consent": {"opt_in"}, "consent.lawful_basis": {"consent"},
+			"consent.evidence": {"Said yes at the till"}}
+	}},
+	{Method: http.MethodGet, Path: paths.ContactEditPattern, Aud: audMember, ID: idContact},
+	{Method: http.MethodPost, Path: paths.ContactUpdatePattern, Aud: audMember, ID: idContact, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"phone": {"07911 200099"}, "country": {"GB"}, "name": {"Sweep Edited " + sweepRandom()}, "tags": {"edited"}}
+	}},
+	{Method: http.MethodPost, Path: paths.ContactConsentPattern, Aud: audMember, ID: idContact, Form: func(*sweepCtx) url.Values {
+		return url.Values{"kind": {"opt_out"}, "evidence": {"Asked us to stop"}}
+	}},
+	{Method: http.MethodPost, Path: paths.ContactListAddPattern, Aud: audMember, ID: idContact, FormID: "list_id", FormIDKind: idList,
+		Form: func(x *sweepCtx) url.Values { return url.Values{"list_id": {strconv.FormatInt(x.ListID, 10)}} }},
+	{Method: http.MethodPost, Path: paths.ContactListRemovePattern, Aud: audMember, ID: idContact, FormID: "list_id", FormIDKind: idList,
+		Form: func(x *sweepCtx) url.Values { return url.Values{"list_id": {strconv.FormatInt(x.ListID, 10)}} }},
+	{Method: http.MethodGet, Path: paths.ContactsBulk, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}, "attr": {"city"}, "value": {"Leeds"}}
+	}},
+	{Method: http.MethodPost, Path: paths.ContactsBulkTag, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"q": {"07911 200099"}, "tags": {"swept"}, "op": {"add"}}
+	}},
+	{Method: http.MethodPost, Path: paths.ContactsBulkList, Aud: audMember, FormID: "list_id", FormIDKind: idList, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"q": {"07911 200099"}, "list_id": {strconv.FormatInt(x.ListID, 10)}}
+	}},
+	{Method: http.MethodGet, Path: paths.Lists, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.Lists, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"name": {"Sweep list " + sweepRandom()}, "description": {"made by the sweep"}}
+	}},
+	{Method: http.MethodGet, Path: paths.ListPattern, Aud: audMember, ID: idList, Form: func(*sweepCtx) url.Values {
+		return url.Values{"q": {"7911"}, "tag": {"vip"}, "after": {"1"}}
+	}},
+	{Method: http.MethodPost, Path: paths.ListUpdatePattern, Aud: audMember, ID: idList, Form: func(*sweepCtx) url.Values {
+		return url.Values{"name": {"Sweep renamed " + sweepRandom()}, "description": {"renamed by the sweep"}}
+	}},
+	// The confirmation is the number of contacts the filter matches now:
+	// those the create row above added.
+	{Method: http.MethodPost, Path: paths.ContactsBulkDelete, Aud: audAdmin, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"tag": {"sweep"}, "confirm": {strconv.FormatInt(x.count(contact.Filter{Tag: "sweep"}), 10)}}
+	}},
+	{Method: http.MethodPost, Path: paths.ListDeletePattern, Aud: audAdmin, ID: idList, Form: func(x *sweepCtx) url.Values {
+		return url.Values{"confirm": {x.listName()}}
+	}},
+	// Deleting needs the contact's name or number typed: every sweep
+	// contact has this number.
+	{Method: http.MethodPost, Path: paths.ContactDeletePattern, Aud: audAdmin, ID: idContact, Form: func(*sweepCtx) url.Values {
+		return url.Values{"confirm": {"+447911200099"}}
+	}},
 	{Method: http.MethodGet, Path: paths.ContactsExport, Aud: audAdmin, Audits: "contact.export", Form: func(*sweepCtx) url.Values {
 		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}}
 	}},

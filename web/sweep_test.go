@@ -39,7 +39,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	// In a fresh database every kind of id counts from 1, so A's user 3,
 	// invite 3 and session 3 would be one probe. Spread the sequences as a
 	// live database's are, so each of A's ids names one thing.
-	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq"} {
+	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq", "contact_lists_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
 	rnd := sweepRandom()
@@ -82,7 +82,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	all = append(all, a.InviteIDs...)
 	all = append(all, aSessions...)
 	all = append(all, aImports...)
-	all = append(all, a.ContactID)
+	all = append(all, a.ContactID, a.ListID)
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
@@ -167,6 +167,9 @@ func TestSweepTenantIsolation(t *testing.T) {
 				}
 				for _, f := range []string{"org_id", "org", "id", "user_id", "member_id", "invite_id", "session_id"} {
 					form.Set(f, strconv.FormatInt(id, 10))
+				}
+				if r.FormID != "" {
+					form.Set(r.FormID, strconv.FormatInt(id, 10))
 				}
 				label := fmt.Sprintf("B %s %s with A's id %d in the form", r.Method, path, id)
 				resp := browser.send(r.Method, path, form, nil)
@@ -587,6 +590,7 @@ type sweepOrg struct {
 	MailID                       int64  // an e-mail in the dev outbox
 	ImportID                     int64  // a contact import waiting for its mapping
 	ContactID                    int64  // a contact whose name carries the canary
+	ListID                       int64  // a list whose name carries the canary, with the contact on it
 }
 
 func (o *sweepOrg) people() []*webtest.Member {
@@ -618,6 +622,7 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 	o.InviteID = o.InviteIDs[0]
 	o.ImportID = s.newImport(o, "sweep-"+rnd+".csv", sweepImportCSV, false)
 	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
+	o.ListID = s.newList(o, tag+"-List-"+rnd, o.ContactID)
 	return o
 }
 
@@ -655,6 +660,20 @@ func (s *sweepEnv) newContact(o *sweepOrg, name, phone string) int64 {
 	return c.ID
 }
 
+// newList makes a list in o's org with the given contacts on it.
+func (s *sweepEnv) newList(o *sweepOrg, name string, contactIDs ...int64) int64 {
+	s.t.Helper()
+	ctx := context.Background()
+	l, err := s.Contacts.CreateList(ctx, o.Owner.OrgID, o.Owner.UserID, name, "sweep fixture")
+	if err != nil {
+		s.t.Fatalf("fixture: list: %v", err)
+	}
+	if err := s.Contacts.AddToList(ctx, o.Owner.OrgID, o.Owner.UserID, l.ID, contactIDs); err != nil {
+		s.t.Fatalf("fixture: list members: %v", err)
+	}
+	return l.ID
+}
+
 // person makes a verified user (who owns a private org of their own).
 func (s *sweepEnv) person(tag, rnd string) *webtest.Member {
 	return s.NewOwner(tag + "-" + rnd)
@@ -678,6 +697,7 @@ type sweepCtx struct {
 	InviteID    int64
 	ImportID    int64 // a contact import of OrgID
 	ContactID   int64 // a contact of OrgID
+	ListID      int64 // a list of OrgID
 	InviteToken string
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
@@ -690,7 +710,7 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		ImportID: o.ImportID, ContactID: o.ContactID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
+		ImportID: o.ImportID, ContactID: o.ContactID, ListID: o.ListID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
@@ -734,9 +754,34 @@ func (x *sweepCtx) fresh(kind string) string {
 	return fmt.Sprintf("sweep-%s-%d-%s@example.test", kind, x.s.n, sweepRandom()[:6])
 }
 
+// freshPhone is a mobile number no contact of the sweep has yet.
+func (x *sweepCtx) freshPhone() string {
+	x.s.n++
+	return fmt.Sprintf("07911 12%04d", x.s.n%10000)
+}
+
+// count is how many of x's org's contacts f matches now.
+func (x *sweepCtx) count(f contact.Filter) int64 {
+	n, err := x.s.Contacts.Count(context.Background(), x.OrgID, f)
+	if err != nil {
+		x.s.t.Fatalf("fixture: count: %v", err)
+	}
+	return n
+}
+
+// listName is the current name of x's list (routes may rename it); ""
+// once it is gone.
+func (x *sweepCtx) listName() string {
+	l, err := x.s.Contacts.GetList(context.Background(), x.OrgID, x.ListID)
+	if err != nil {
+		return ""
+	}
+	return l.Name
+}
+
 // param is the path parameter of the given kind that x acts on.
 func (x *sweepCtx) param(r sweepRoute) string {
-	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID}
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID, idList: x.ListID}
 	if id, ok := ids[r.ID]; ok {
 		return strconv.FormatInt(id, 10)
 	}
@@ -862,6 +907,8 @@ func (s *sweepEnv) state(orgID int64) string {
 		`SELECT format('audit %s/%s %s %s', org_id, id, action, target) FROM audit_log WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('import %s/%s status=%s', org_id, id, status) FROM contact_imports WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('list %s/%s name=%s description=%s', org_id, id, name, description) FROM contact_lists WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('list member %s/%s contact=%s', org_id, list_id, contact_id) FROM contact_list_members WHERE $1 = 0 OR org_id = $1 ORDER BY 1`,
 		`SELECT format('login events %s', count(*)) FROM login_events WHERE $1 = 0`,
 		`SELECT format('rate events %s', count(*)) FROM rate_events WHERE $1 = 0`,
 	}
@@ -1005,7 +1052,9 @@ func (s *sweepEnv) ownedBy(orgID int64) map[int64]bool {
 		SELECT org_id FROM memberships WHERE user_id IN (SELECT user_id FROM people)
 		UNION SELECT user_id FROM people
 		UNION SELECT id FROM sessions WHERE user_id IN (SELECT user_id FROM people)
-		UNION SELECT id FROM invites WHERE org_id = $1`, orgID) {
+		UNION SELECT id FROM invites WHERE org_id = $1
+		UNION SELECT id FROM contacts WHERE org_id = $1
+		UNION SELECT id FROM contact_lists WHERE org_id = $1`, orgID) {
 		out[id] = true
 	}
 	return out

@@ -4,6 +4,7 @@
 package contacts
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // FormErrors maps a field name to its message; "" is a form-level error.
 type FormErrors = components.FormErrors
 
-// ListData is the contacts page.
+// ListData is the contacts page, and a list's page (List set).
 type ListData struct {
 	Contacts  []contact.Contact
 	Counts    map[string]int64
@@ -23,10 +24,23 @@ type ListData struct {
 	Query     string
 	Consent   string
 	Tag       string
+	ListID    int64
+	Attribute string
+	AttrValue string
 	NextURL   string // "" on the last page
 	FirstURL  string // "" on the first page
-	Filtered  bool
+	Filtered  bool   // a filter beyond the list's own
 	CanImport bool
+	// FilterQuery is the current filter as a query string, for the export
+	// and bulk-action links.
+	FilterQuery url.Values
+	BaseURL     string         // where the filter form goes: the contacts page or the list's
+	Lists       []contact.List // the org's lists, for the filter
+	// A list's page: the list, its edit form, and who may delete it.
+	List        *contact.List
+	ListForm    ListForm
+	CanDelete   bool
+	DeleteError string
 }
 
 // ImportNewData is the upload step and the latest imports.

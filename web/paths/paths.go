@@ -59,6 +59,24 @@ const (
 	ContactDeletePattern  = "/app/contacts/:id/delete"
 )
 
+// Contact management: by hand, in bulk on a filter, and lists.
+const (
+	ContactNew               = "/app/contacts/new"
+	ContactEditPattern       = "/app/contacts/:id/edit"
+	ContactUpdatePattern     = "/app/contacts/:id/update"
+	ContactConsentPattern    = "/app/contacts/:id/consent"
+	ContactListAddPattern    = "/app/contacts/:id/lists/add"
+	ContactListRemovePattern = "/app/contacts/:id/lists/remove"
+	ContactsBulk             = "/app/contacts/bulk"
+	ContactsBulkTag          = "/app/contacts/bulk/tag"
+	ContactsBulkList         = "/app/contacts/bulk/list"
+	ContactsBulkDelete       = "/app/contacts/bulk/delete"
+	Lists                    = "/app/contacts/lists"
+	ListPattern              = "/app/contacts/lists/:id"
+	ListUpdatePattern        = "/app/contacts/lists/:id/update"
+	ListDeletePattern        = "/app/contacts/lists/:id/delete"
+)
+
 // Webhooks: called by Meta, not by browsers.
 const (
 	WhatsAppWebhookPattern = "/webhooks/whatsapp/:key"
@@ -113,6 +131,39 @@ func Contact(id int64) string { return withID(ContactPattern, id) }
 
 // ContactDelete erases a contact.
 func ContactDelete(id int64) string { return withID(ContactDeletePattern, id) }
+
+// ContactEdit is the form that edits a contact.
+func ContactEdit(id int64) string { return withID(ContactEditPattern, id) }
+
+// ContactUpdate saves an edited contact.
+func ContactUpdate(id int64) string { return withID(ContactUpdatePattern, id) }
+
+// ContactConsent records an opt-in or opt-out of a contact.
+func ContactConsent(id int64) string { return withID(ContactConsentPattern, id) }
+
+// ContactListAdd puts a contact on a list.
+func ContactListAdd(id int64) string { return withID(ContactListAddPattern, id) }
+
+// ContactListRemove takes a contact off a list.
+func ContactListRemove(id int64) string { return withID(ContactListRemovePattern, id) }
+
+// List is a list's page: its contacts.
+func List(id int64) string { return withID(ListPattern, id) }
+
+// ListUpdate renames a list or changes its description.
+func ListUpdate(id int64) string { return withID(ListUpdatePattern, id) }
+
+// ListDelete removes a list (its contacts stay).
+func ListDelete(id int64) string { return withID(ListDeletePattern, id) }
+
+// WithQuery adds a query string (a contacts filter, say) to a URL; no
+// query leaves it as it is.
+func WithQuery(base string, q url.Values) string {
+	if len(q) == 0 {
+		return base
+	}
+	return base + "?" + q.Encode()
+}
 
 // WithToken adds a token query parameter, as used by e-mailed links.
 func WithToken(base, token string) string {
