@@ -74,6 +74,9 @@ func (s *Server) contactFormFailed(c echo.Context, f contacts.ContactForm, fe co
 	if msg, ok := fe["consent.kind"]; ok {
 		f.Errors["consent"] = msg
 	}
+	if fe["phone"] != "" && strings.TrimSpace(f.Phone) == "" {
+		f.Errors["phone"] = "Type the phone number: every contact needs one."
+	}
 	p := s.page(c, title, "contacts")
 	return renderForm(c, http.StatusUnprocessableEntity, contacts.ContactFormPage(p, f), contacts.ContactFormFragment(p, f))
 }
