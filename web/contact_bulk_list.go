@@ -1,9 +1,12 @@
 package web
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"tidings/templates/contacts"
 )
 
 // contactBulkList adds every contact matching the filter to a list.
@@ -12,7 +15,13 @@ func (s *Server) contactBulkList(c echo.Context) error {
 	f := contactFilter(c)
 	listID, err := strconv.ParseInt(c.FormValue("list_id"), 10, 64)
 	if err != nil || listID <= 0 {
-		return errListNotFound
+		d, err := s.bulkData(c)
+		if err != nil {
+			return err
+		}
+		d.ListErrors = contacts.FormErrors{"list_id": "Choose a list."}
+		p := s.page(c, "Bulk actions", "contacts")
+		return renderForm(c, http.StatusUnprocessableEntity, contacts.Bulk(p, d), contacts.BulkListFragment(p, d))
 	}
 	n, err := s.deps.Contacts.BulkAddToList(c.Request().Context(), a.OrgID, a.UserID, f, listID)
 	if err != nil {

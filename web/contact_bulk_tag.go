@@ -17,14 +17,23 @@ import (
 func (s *Server) contactBulkTag(c echo.Context) error {
 	a := s.actor(c)
 	f := contactFilter(c)
-	add := c.FormValue("op") != "remove"
+	op := c.FormValue("op")
+	add := op == "add"
 	var tags []string
 	for _, t := range strings.Split(c.FormValue("tags"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			tags = append(tags, t)
 		}
 	}
-	n, err := s.deps.Contacts.BulkTag(c.Request().Context(), a.OrgID, a.UserID, f, tags, add)
+	var n int64
+	var err error
+	if op == "add" || op == "remove" {
+		n, err = s.deps.Contacts.BulkTag(c.Request().Context(), a.OrgID, a.UserID, f, tags, add)
+	} else {
+		// A form without its button's value (an old page, a script): ask
+		// rather than guess which way to go.
+		err = contact.FieldErrors{"": "Choose Add tags or Remove tags."}
+	}
 	var fe contact.FieldErrors
 	switch {
 	case errors.As(err, &fe):

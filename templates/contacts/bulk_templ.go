@@ -186,7 +186,7 @@ func BulkTagFragment(p layout.Page, d BulkData) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section id=\"bulk-tag\" class=\"panel section\" aria-labelledby=\"bulk-tag-title\" data-testid=\"bulk-tag\"><h2 id=\"bulk-tag-title\">Tags</h2><form class=\"form\" method=\"post\" action=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section id=\"bulk-tag\" class=\"panel section\" aria-labelledby=\"bulk-tag-title\" data-testid=\"bulk-tag\"><h2 id=\"bulk-tag-title\">Add or remove tags</h2><form class=\"form\" method=\"post\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
