@@ -52,7 +52,8 @@ func filterValues(f contact.Filter) url.Values {
 func typedConfirmation(typed string, want ...string) bool {
 	norm := func(s string) string {
 		s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
-		if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsDigit(r) && !strings.ContainsRune("+,. ()-", r) }) < 0 {
+		if strings.IndexFunc(s, unicode.IsDigit) >= 0 &&
+			strings.IndexFunc(s, func(r rune) bool { return !unicode.IsDigit(r) && !strings.ContainsRune("+,. ()-", r) }) < 0 {
 			return strings.Map(func(r rune) rune {
 				if unicode.IsDigit(r) {
 					return r

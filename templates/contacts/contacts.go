@@ -1,6 +1,7 @@
 // Package contacts renders the contacts pages: the list with its counts by
-// consent state, and the import steps (upload, mapping with consent
-// attestation, progress and result).
+// consent state and filters, a contact's page, the create and edit form,
+// bulk actions on a filter, lists, and the import steps (upload, mapping
+// with consent attestation, progress and result).
 package contacts
 
 import (
