@@ -37,9 +37,9 @@ func contactForm(c echo.Context) contacts.ContactForm {
 	return f
 }
 
-// input turns the form into what the contact room takes. A custom field
-// typed twice keeps its last value; a row with a value but no name is an
-// error of that row.
+// contactInput turns the form into what the contact room takes. A custom
+// field typed twice (in any spelling of its key) keeps its last row's
+// value; a row with a value but no name is an error.
 func contactInput(f contacts.ContactForm) (contact.ContactInput, contacts.FormErrors) {
 	in := contact.ContactInput{Phone: f.Phone, Country: f.Country, Name: f.Name, Email: f.Email, Language: f.Language,
 		Attributes: map[string]string{}, ListIDs: f.ListIDs}
@@ -51,9 +51,9 @@ func contactInput(f contacts.ContactForm) (contact.ContactInput, contacts.FormEr
 	fe := contacts.FormErrors{}
 	for i, k := range f.AttrKeys {
 		v := strings.TrimSpace(f.AttrVals[i])
-		switch {
-		case contact.AttributeKey(k) != "":
-			in.Attributes[k] = v
+		switch key := contact.AttributeKey(k); {
+		case key != "":
+			in.Attributes[key] = v
 		case v != "":
 			fe["attributes"] = "Give every custom field a name (letters or digits)."
 		}
