@@ -80,4 +80,27 @@ func TestContactManagementPages(t *testing.T) {
 	if d.Find(`[data-testid="bulk-delete-section"]`).Length() != 1 {
 		t.Error("an admin's bulk page has no delete")
 	}
+
+	// Each fragment htmx swaps is its own target.
+	data := contacts.ShowData{Contact: detail}
+	bulk := contacts.BulkData{Count: 2, Lists: lists}
+	for id, c := range map[string]templ.Component{
+		"contact-form": contacts.ContactFormFragment(member, form),
+		"consent-form": contacts.ConsentFormFragment(member, data),
+		"list-form":    contacts.ListFormFragment(member, contacts.ListForm{ID: 7, Name: "Regulars"}),
+		"bulk-tag":     contacts.BulkTagFragment(member, bulk),
+		"bulk-list":    contacts.BulkListFragment(member, bulk),
+	} {
+		d, html := render(t, c)
+		if strings.Contains(html, "<html") {
+			t.Errorf("%s: fragment renders a whole page", id)
+		}
+		if got := d.Find("body > *").First().AttrOr("id", ""); got != id {
+			t.Errorf("fragment root id %q, want %q", got, id)
+		}
+		if got := d.Find("form").AttrOr("hx-target", ""); got != "#"+id {
+			t.Errorf("%s: hx-target %q", id, got)
+		}
+		checkForms(t, d)
+	}
 }

@@ -231,6 +231,10 @@ func TestContactConsentAndLists(t *testing.T) {
 	if r := c.Post(paths.ContactConsent(ct.ID), url.Values{"kind": {contact.EventRestricted}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("restriction from the contact page: status %d, want 422", r.Status)
 	}
+	if r := hxRequest(t, e, c, paths.ContactConsent(ct.ID), url.Values{"kind": {""}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.HasPrefix(strings.TrimSpace(r.Body), `<section id="consent-form"`) || !strings.Contains(r.Body, "Choose what changed.") {
+		t.Errorf("htmx consent without a choice: status %d, body starts %.60q", r.Status, r.Body)
+	}
 	if d, _ := e.Contacts.Get(context.Background(), owner.OrgID, ct.ID); len(d.Timeline) != 1 {
 		t.Fatalf("bad input recorded %d events", len(d.Timeline)-1)
 	}
@@ -345,6 +349,14 @@ func TestContactBulkActions(t *testing.T) {
 	if n := countContacts(t, e, owner.OrgID, contact.Filter{Tag: "north"}); n != 3 {
 		t.Errorf("%d tagged north after untag, want 3", n)
 	}
+	if r := hxRequest(t, e, mc, paths.ContactsBulkTag, url.Values{"tag": {"vip"}, "tags": {""}, "op": {"add"}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.HasPrefix(strings.TrimSpace(r.Body), `<section id="bulk-tag"`) || !strings.Contains(r.Body, `name="tag" value="vip"`) {
+		t.Errorf("htmx bulk tag without tags: status %d, body starts %.60q", r.Status, r.Body)
+	}
+	if r := mc.Post(paths.ContactsBulkTag, url.Values{"tag": {"vip"}, "tags": {"x"}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Body, "Choose Add tags or Remove tags.") {
+		t.Errorf("bulk tag without add or remove: status %d", r.Status)
+	}
 	// No tags typed: 422 next to the field, nothing changed.
 	r = mc.Post(paths.ContactsBulkTag, url.Values{"tag": {"vip"}, "tags": {" , "}, "op": {"add"}})
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Type at least one tag.") {
@@ -457,6 +469,10 @@ func TestListsPages(t *testing.T) {
 	}
 	if r := mc.Post(paths.Lists, url.Values{"name": {"  "}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Give the list a name") {
 		t.Errorf("nameless list: status %d", r.Status)
+	}
+	if r := hxRequest(t, e, mc, paths.Lists, url.Values{"name": {""}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.HasPrefix(strings.TrimSpace(r.Body), `<div id="list-form"`) {
+		t.Errorf("htmx nameless list: status %d, body starts %.60q", r.Status, r.Body)
 	}
 	r = mc.Post(paths.Lists, url.Values{"name": {"Regulars"}, "description": {"Come every week"}})
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/app/contacts/lists/") {
