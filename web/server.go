@@ -22,6 +22,7 @@ import (
 	"tidings/internal/delivery"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/mail"
+	"tidings/internal/template"
 )
 
 // Deps is everything the web layer needs, built by cmd/tidings.
@@ -34,6 +35,8 @@ type Deps struct {
 	Inbox       *delivery.Inbox
 	// Contacts serves the contacts pages and imports.
 	Contacts *contact.Service
+	// Templates serves the message templates pages.
+	Templates *template.Service
 	// Outbox is the dev mail outbox; nil outside `tidings dev`.
 	Outbox *mail.Outbox
 	// FakePhoneURL is the sandbox's fake phone, linked in dev.

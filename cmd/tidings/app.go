@@ -26,6 +26,7 @@ import (
 	"tidings/internal/platform/migrate"
 	"tidings/internal/platform/ratelimit"
 	"tidings/internal/platform/secretbox"
+	"tidings/internal/template"
 	"tidings/web"
 	"tidings/web/paths"
 )
@@ -41,9 +42,11 @@ type app struct {
 	accounts *account.Service
 	conns    *connection.Service
 	contacts *contact.Service
-	inbox    *delivery.Inbox
-	mail     mail.Sender
-	registry *prometheus.Registry
+	// templates are the org's WhatsApp message templates.
+	templates *template.Service
+	inbox     *delivery.Inbox
+	mail      mail.Sender
+	registry  *prometheus.Registry
 }
 
 // open connects both roles, refuses a stale schema, and builds services.
@@ -88,6 +91,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, sender mail.
 		return nil, err
 	}
 	a.conns = connection.NewService(a.tenant, a.ops, box, c, cfg.WhatsAppBaseURL, cfg.WhatsAppVersion)
+	a.templates = template.NewService(a.tenant, a.conns, c, log)
 	// The web process only enqueues jobs (inside its own transactions);
 	// workers run them.
 	sqlDB, err := appConn.Gorm.DB()
@@ -127,7 +131,7 @@ func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listene
 	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
 	defer a.inbox.Close()
 	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
-		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, FakePhoneURL: fakePhone})
+		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, Templates: a.templates, FakePhoneURL: fakePhone})
 	handler := srv.Handler()
 	if wrap != nil {
 		handler = wrap(handler)

@@ -16,6 +16,7 @@ import (
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/ratelimit"
+	"tidings/internal/template"
 )
 
 func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -34,10 +35,11 @@ func (a *app) runWorker(ctx context.Context) error {
 	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
 		Clock: clock.System{}, Log: a.log})
 	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
+	river.AddWorker(workers, &template.SyncWorker{Service: a.templates, Ops: a.ops})
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic()},
+		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic(), template.Periodic()},
 		Logger:       a.log.With("component", "river"),
 		// An import runs up to an hour; a job still "running" well after
 		// that belonged to a worker that died, and is retried.

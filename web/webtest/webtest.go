@@ -42,6 +42,7 @@ import (
 	"tidings/internal/platform/ratelimit"
 	"tidings/internal/platform/secretbox"
 	"tidings/internal/sandbox"
+	"tidings/internal/template"
 	"tidings/migrations"
 	"tidings/web"
 	"tidings/web/paths"
@@ -64,6 +65,8 @@ type Env struct {
 	// Jobs instead of River, and RunImports runs them.
 	Contacts *contact.Service
 	Jobs     *Jobs
+	// Templates serves the templates pages.
+	Templates *template.Service
 	// Sandbox and SandboxURL are set with Options.Sandbox.
 	Sandbox    *sandbox.Server
 	SandboxURL string
@@ -153,8 +156,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
 	e.Jobs = &Jobs{}
 	e.Contacts = contact.NewService(e.Tenant, e.Jobs, e.Clock, log, contact.Options{UploadDir: t.TempDir()})
+	e.Templates = template.NewService(e.Tenant, e.Connections, e.Clock, log)
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
-		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts,
+		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts, Templates: e.Templates,
 		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
 	e.HTTP.Config.Handler = e.Server.Handler()
 	e.HTTP.Start()
