@@ -74,6 +74,8 @@ func (s *Server) routes() {
 	app.GET(paths.ImportStatusPattern, s.importStatus)
 	app.GET(paths.ImportRejectedPattern, s.importRejected)
 	app.GET(paths.ContactPattern, s.contactShow)
+	app.GET(paths.Templates, s.templateList)
+	app.GET(paths.TemplatePattern, s.templateShow)
 	admin := app.with(requireRole(account.RoleAdmin))
 	admin.POST(paths.WhatsApp, s.whatsappSave)
 	admin.POST(paths.WhatsAppTest, s.whatsappTest)
@@ -81,6 +83,10 @@ func (s *Server) routes() {
 	admin.POST(paths.ImportCancelPattern, s.importCancel)
 	admin.POST(paths.ContactDeletePattern, s.contactDelete)
 	admin.GET(paths.ContactsExport, s.contactExport)
+	admin.GET(paths.TemplateNew, s.templateNew)
+	admin.POST(paths.Templates, s.templateCreate)
+	admin.POST(paths.TemplatePreview, s.templatePreview)
+	admin.POST(paths.TemplatesSync, s.templatesSync)
 	// Uploads: the body is capped before the CSRF check parses it.
 	upload := audience{e: e, mw: append([]echo.MiddlewareFunc{s.importBodyLimit}, admin.mw...)}
 	upload.POST(paths.Imports, s.importCreate)

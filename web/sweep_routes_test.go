@@ -67,6 +67,7 @@ const (
 	idWebhookKey sweepIDKind = "webhook key"
 	idImport     sweepIDKind = "contact import"
 	idContact    sweepIDKind = "contact"
+	idTemplate   sweepIDKind = "message template"
 )
 
 type sweepRoute struct {
@@ -212,6 +213,17 @@ var sweepRoutes = []sweepRoute{
 		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}}
 	}},
 
+	{Method: http.MethodGet, Path: paths.Templates, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"status": {"APPROVED"}, "category": {"MARKETING"}}
+	}},
+	{Method: http.MethodGet, Path: paths.TemplatePattern, Aud: audMember, ID: idTemplate},
+	{Method: http.MethodGet, Path: paths.TemplateNew, Aud: audAdmin},
+	// The sweep's orgs have no WhatsApp number: creating is a 422 (connect
+	// first) and syncing a 404 for those allowed, a refusal for the rest.
+	{Method: http.MethodPost, Path: paths.Templates, Aud: audAdmin, Form: sweepTemplateForm},
+	{Method: http.MethodPost, Path: paths.TemplatePreview, Aud: audAdmin, Form: sweepTemplateForm},
+	{Method: http.MethodPost, Path: paths.TemplatesSync, Aud: audAdmin},
+
 	// Webhooks from Meta.
 	{Method: http.MethodGet, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},
 	{Method: http.MethodPost, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},
@@ -219,6 +231,12 @@ var sweepRoutes = []sweepRoute{
 	// Development tools.
 	{Method: http.MethodGet, Path: paths.DevOutbox, Aud: audDev},
 	{Method: http.MethodGet, Path: paths.DevOutboxPattern, Aud: audDev, ID: idMail},
+}
+
+// sweepTemplateForm is a template that passes Meta's rules.
+func sweepTemplateForm(x *sweepCtx) url.Values {
+	return url.Values{"name": {"sweep_" + sweepRandom()}, "language": {"en_GB"}, "category": {"UTILITY"},
+		"body": {"Hi {{1}}, your order is ready."}, "example.1": {"Ann"}, "button.0.type": {"QUICK_REPLY"}, "button.0.text": {"Thanks"}}
 }
 
 func (r sweepRoute) key() string { return r.Method + " " + r.Path }

@@ -447,3 +447,8 @@ func PreviewOf(in Input) Preview {
 	}
 	return p
 }
+
+// Languages are the template languages the form offers (a subset of the
+// codes Meta supports; Validate accepts any code of Meta's shape).
+var Languages = []string{"en_US", "en_GB", "en", "es", "es_ES", "es_MX", "es_AR", "pt_BR", "pt_PT", "fr", "de", "it", "nl",
+	"pl", "sv", "da", "nb", "fi", "el", "tr", "ro", "cs", "hu", "ar", "he", "hi", "id", "ms", "th", "vi", "zh_CN", "ja", "ko", "ru", "uk"}

@@ -57,6 +57,11 @@ const (
 	ContactsExport        = "/app/contacts/export"
 	ContactPattern        = "/app/contacts/:id"
 	ContactDeletePattern  = "/app/contacts/:id/delete"
+	Templates             = "/app/templates"
+	TemplateNew           = "/app/templates/new"
+	TemplatePreview       = "/app/templates/preview"
+	TemplatesSync         = "/app/templates/sync"
+	TemplatePattern       = "/app/templates/:id"
 )
 
 // Webhooks: called by Meta, not by browsers.
@@ -113,6 +118,9 @@ func Contact(id int64) string { return withID(ContactPattern, id) }
 
 // ContactDelete erases a contact.
 func ContactDelete(id int64) string { return withID(ContactDeletePattern, id) }
+
+// Template is a message template's page.
+func Template(id int64) string { return withID(TemplatePattern, id) }
 
 // WithToken adds a token query parameter, as used by e-mailed links.
 func WithToken(base, token string) string {
