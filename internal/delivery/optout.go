@@ -190,6 +190,12 @@ func replyWord(m *whatsapp.InboundMessage) string {
 // consent state, queues the confirmation, and for an opt-out that changed
 // the state counts it for the campaign that last messaged the contact.
 //
+// The confirmation is a ledger row (kind 'text', no campaign, params
+// {"body": …, "purpose": "opt_out_confirmation" | "opt_in_confirmation"})
+// for the sender to post. It answers the person inside the service window
+// their reply opened, so the sender must not skip it for being opted out.
+
+//
 // A number that is not a contact: an opt-out still creates a contact with
 // only the number and the opt-out, because the opt-out must hold if the
 // business later imports or types in that number (an opt-out always wins
@@ -217,7 +223,7 @@ func queueConsent(b *pgx.Batch, r connRoute, from, kind, evidence, confirmation 
 			RETURNING contact_id
 		), confirm AS (
 			INSERT INTO messages (org_id, connection_id, to_e164, contact_id, kind, params, status)
-			SELECT $1, $3, $2::text, ev.contact_id, 'text', jsonb_build_object('body', $7::text), 'queued' FROM ev
+			SELECT $1, $3, $2::text, ev.contact_id, 'text', jsonb_build_object('body', $7::text, 'purpose', $4::text || '_confirmation'), 'queued' FROM ev
 			WHERE $7::text <> ''
 		), last AS (
 			SELECT m.campaign_id FROM ev JOIN c ON c.id = ev.contact_id

@@ -308,6 +308,11 @@ func TestOptOutOrgKeywordsAndPayloads(t *testing.T) {
 	if got := e.confirmations(e.orgA, a); len(got) != 1 || got[0] != "Bye from Bakery." {
 		t.Errorf("confirmation %q", got)
 	}
+	var purpose string
+	e.scan(&purpose, `SELECT params->>'purpose' FROM messages WHERE org_id = $1 AND to_e164 = $2`, e.orgA, a)
+	if purpose != "opt_out_confirmation" {
+		t.Errorf("purpose %q", purpose)
+	}
 	e.clock.Advance(time.Minute)
 	e.reply(a, "RÉABONNER")
 	if e.state(e.orgA, a) != "opted_in" {
