@@ -194,3 +194,27 @@ func withCSRF(c *webtest.Client, v url.Values) url.Values {
 	}
 	return out
 }
+
+// Connecting a number brings its templates in at once.
+func TestTemplatesSyncedOnConnect(t *testing.T) {
+	e := webtest.New(t, webtest.Options{Sandbox: true})
+	const token, secret = "EAAGconnectsynctoken0123456789", "connectsyncappsecret0123"
+	e.Secret(token)
+	e.Secret(secret)
+	if err := e.Sandbox.AddNumber(sandbox.Number{WABAID: "100000000000061", PhoneNumberID: "100000000000062",
+		DisplayPhoneNumber: "+1 555-010-0062", Token: token, AppSecret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	owner := e.NewOwner("Connect")
+	c := e.Client()
+	c.Login(owner)
+	c.Get(paths.WhatsApp)
+	r := c.Post(paths.WhatsApp, url.Values{"waba_id": {"100000000000061"}, "phone_number_id": {"100000000000062"},
+		"api_base_url": {e.SandboxURL}, "api_version": {"v23.0"}, "access_token": {token}, "app_secret": {secret}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("connect: %d", r.Status)
+	}
+	if list := c.Get(paths.Templates); strings.Count(list.Body, `data-testid="template-row"`) != 5 {
+		t.Errorf("templates after connecting: %d rows", strings.Count(list.Body, `data-testid="template-row"`))
+	}
+}
