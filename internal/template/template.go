@@ -283,3 +283,27 @@ func refused(action string, err error) error {
 	}
 	return fmt.Errorf("template: %s: %w", action, err)
 }
+
+// Render is the template as a recipient would read it: each variable
+// replaced by value(placeholder), or left as written ({{1}}) when value
+// returns "". Media headers show as "[image]" and the like. The campaign
+// composer previews a real contact's message with it.
+func (t Template) Render(value func(whatsapp.Placeholder) string) Preview {
+	fill := func(comp, text string) string {
+		return placeholderRE.ReplaceAllStringFunc(text, func(m string) string {
+			name := placeholderRE.FindStringSubmatch(m)[1]
+			if v := value(whatsapp.Placeholder{Component: comp, Name: name}); v != "" {
+				return v
+			}
+			return m
+		})
+	}
+	p := Preview{Header: fill("header", t.Text("HEADER")), Body: fill("body", t.Text("BODY")), Footer: t.Text("FOOTER")}
+	if f := t.HeaderFormat(); f != "" && f != "TEXT" {
+		p.Header = "[" + strings.ToLower(f) + "]"
+	}
+	for _, b := range t.Buttons() {
+		p.Buttons = append(p.Buttons, b.Text)
+	}
+	return p
+}

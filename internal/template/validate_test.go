@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"tidings/internal/whatsapp"
 )
 
 func good() Input {
@@ -145,5 +147,21 @@ func TestTemplateBuildRequest(t *testing.T) {
 		Buttons: []ButtonInput{{Type: "QUICK_REPLY", Text: "Stop"}, {Type: "COPY_CODE", Example: "X"}}})
 	if p.Header != "Order 7781" || p.Body != "Hi Ana, bye {{2}}." || len(p.Buttons) != 2 {
 		t.Errorf("preview %+v", p)
+	}
+}
+
+func TestTemplateRender(t *testing.T) {
+	tp := Template{Components: []whatsapp.TemplateComponent{{Type: "HEADER", Format: "TEXT", Text: "Order {{1}}"},
+		{Type: "BODY", Text: "Hi {{first_name}}, {{first_name}} gets {{discount}}."}, {Type: "FOOTER", Text: "Bye"},
+		{Type: "BUTTONS", Buttons: []whatsapp.TemplateButton{{Type: "QUICK_REPLY", Text: "Stop"}}}}}
+	p := tp.Render(func(ph whatsapp.Placeholder) string {
+		return map[string]string{"header/1": "7781", "body/first_name": "Ana"}[ph.Component+"/"+ph.Name]
+	})
+	if p.Header != "Order 7781" || p.Body != "Hi Ana, Ana gets {{discount}}." || p.Footer != "Bye" || len(p.Buttons) != 1 {
+		t.Errorf("render %+v", p)
+	}
+	img := Template{Components: []whatsapp.TemplateComponent{{Type: "HEADER", Format: "IMAGE"}, {Type: "BODY", Text: "Hi"}}}
+	if p := img.Render(func(whatsapp.Placeholder) string { return "" }); p.Header != "[image]" {
+		t.Errorf("media header %q", p.Header)
 	}
 }

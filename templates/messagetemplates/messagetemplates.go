@@ -224,14 +224,7 @@ var ButtonTypeOptions = []components.Option{
 // PreviewOf is the bubble for a stored template, with variables shown as
 // written ({{1}}) so people see where their values go.
 func PreviewOf(t template.Template) template.Preview {
-	p := template.Preview{Header: t.Text("HEADER"), Body: t.Text("BODY"), Footer: t.Text("FOOTER")}
-	if f := t.HeaderFormat(); f != "" && f != "TEXT" {
-		p.Header = "[" + strings.ToLower(f) + "]"
-	}
-	for _, b := range t.Buttons() {
-		p.Buttons = append(p.Buttons, b.Text)
-	}
-	return p
+	return t.Render(func(whatsapp.Placeholder) string { return "" })
 }
 
 func placeholderWhere(ph whatsapp.Placeholder) string {
