@@ -194,7 +194,7 @@ func replyWord(m *whatsapp.InboundMessage) string {
 // {"body": …, "purpose": "opt_out_confirmation" | "opt_in_confirmation"})
 // for the sender to post. It answers the person inside the service window
 // their reply opened, so the sender must not skip it for being opted out.
-
+//
 // A number that is not a contact: an opt-out still creates a contact with
 // only the number and the opt-out, because the opt-out must hold if the
 // business later imports or types in that number (an opt-out always wins
