@@ -30,13 +30,13 @@ type Deps struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Accounts *account.Service
+	// Templates serves the message templates pages.
+	Templates *template.Service
 	// Connections and Inbox serve the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox
 	// Contacts serves the contacts pages and imports.
 	Contacts *contact.Service
-	// Templates serves the message templates pages.
-	Templates *template.Service
 	// Outbox is the dev mail outbox; nil outside `tidings dev`.
 	Outbox *mail.Outbox
 	// FakePhoneURL is the sandbox's fake phone, linked in dev.

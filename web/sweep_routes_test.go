@@ -66,8 +66,8 @@ const (
 	idOrg        sweepIDKind = "organisation"
 	idWebhookKey sweepIDKind = "webhook key"
 	idImport     sweepIDKind = "contact import"
-	idContact    sweepIDKind = "contact"
 	idTemplate   sweepIDKind = "message template"
+	idContact    sweepIDKind = "contact"
 )
 
 type sweepRoute struct {
@@ -192,6 +192,16 @@ var sweepRoutes = []sweepRoute{
 	// Testing a connection that does not exist (the sweep's orgs have
 	// none) is a 404 for those allowed, and a refusal for the rest.
 	{Method: http.MethodPost, Path: paths.WhatsAppTest, Aud: audAdmin},
+	{Method: http.MethodGet, Path: paths.Templates, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"status": {"APPROVED"}, "category": {"MARKETING"}}
+	}},
+	{Method: http.MethodGet, Path: paths.TemplatePattern, Aud: audMember, ID: idTemplate},
+	{Method: http.MethodGet, Path: paths.TemplateNew, Aud: audAdmin},
+	// The sweep's orgs have no WhatsApp number: creating is a 422 (connect
+	// first) and syncing a 404 for those allowed, a refusal for the rest.
+	{Method: http.MethodPost, Path: paths.Templates, Aud: audAdmin, Form: sweepTemplateForm},
+	{Method: http.MethodPost, Path: paths.TemplatePreview, Aud: audAdmin, Form: sweepTemplateForm},
+	{Method: http.MethodPost, Path: paths.TemplatesSync, Aud: audAdmin},
 
 	{Method: http.MethodGet, Path: paths.Contacts, Aud: audMember, Form: func(*sweepCtx) url.Values {
 		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}, "after": {"1"}}
@@ -212,17 +222,6 @@ var sweepRoutes = []sweepRoute{
 	{Method: http.MethodGet, Path: paths.ContactsExport, Aud: audAdmin, Audits: "contact.export", Form: func(*sweepCtx) url.Values {
 		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}}
 	}},
-
-	{Method: http.MethodGet, Path: paths.Templates, Aud: audMember, Form: func(*sweepCtx) url.Values {
-		return url.Values{"status": {"APPROVED"}, "category": {"MARKETING"}}
-	}},
-	{Method: http.MethodGet, Path: paths.TemplatePattern, Aud: audMember, ID: idTemplate},
-	{Method: http.MethodGet, Path: paths.TemplateNew, Aud: audAdmin},
-	// The sweep's orgs have no WhatsApp number: creating is a 422 (connect
-	// first) and syncing a 404 for those allowed, a refusal for the rest.
-	{Method: http.MethodPost, Path: paths.Templates, Aud: audAdmin, Form: sweepTemplateForm},
-	{Method: http.MethodPost, Path: paths.TemplatePreview, Aud: audAdmin, Form: sweepTemplateForm},
-	{Method: http.MethodPost, Path: paths.TemplatesSync, Aud: audAdmin},
 
 	// Webhooks from Meta.
 	{Method: http.MethodGet, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},

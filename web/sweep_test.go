@@ -39,9 +39,10 @@ func TestSweepTenantIsolation(t *testing.T) {
 	// In a fresh database every kind of id counts from 1, so A's user 3,
 	// invite 3 and session 3 would be one probe. Spread the sequences as a
 	// live database's are, so each of A's ids names one thing.
-	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq", "wa_templates_id_seq"} {
+	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
+	s.exec(`SELECT setval('wa_templates_id_seq', 20000)`)
 	rnd := sweepRandom()
 	a := s.newOrg("Canary-A", rnd, true)
 	// A is busy: more invitations (one withdrawn), a second session for
@@ -82,10 +83,11 @@ func TestSweepTenantIsolation(t *testing.T) {
 	all = append(all, a.InviteIDs...)
 	all = append(all, aSessions...)
 	all = append(all, aImports...)
-	all = append(all, a.ContactID, a.TemplateID)
+	all = append(all, a.ContactID)
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
+	all = append(all, a.TemplateID)
 	slices.Sort(all)
 	all = slices.Compact(all)
 
@@ -586,8 +588,8 @@ type sweepOrg struct {
 	InviteToken                  string // another one's token; its address has no account
 	MailID                       int64  // an e-mail in the dev outbox
 	ImportID                     int64  // a contact import waiting for its mapping
-	ContactID                    int64  // a contact whose name carries the canary
 	TemplateID                   int64  // a message template whose name carries the canary
+	ContactID                    int64  // a contact whose name carries the canary
 }
 
 func (o *sweepOrg) people() []*webtest.Member {
@@ -618,19 +620,9 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 	}
 	o.InviteID = o.InviteIDs[0]
 	o.ImportID = s.newImport(o, "sweep-"+rnd+".csv", sweepImportCSV, false)
-	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
 	o.TemplateID = s.newTemplate(o, strings.ToLower(tag)+"_"+rnd)
+	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
 	return o
-}
-
-// newTemplate stores an approved message template in o's org, as a sync
-// would (the sweep's orgs have no WhatsApp number to sync from).
-func (s *sweepEnv) newTemplate(o *sweepOrg, name string) int64 {
-	s.t.Helper()
-	ids := s.ints(`INSERT INTO wa_templates (org_id, connection_id, meta_id, name, language, category, status, components)
-		VALUES ($1, 0, $2, $3, 'en_GB', 'UTILITY', 'APPROVED', '[{"type":"BODY","text":"Hi {{1}}, `+name+` is ready."}]') RETURNING id`,
-		o.Owner.OrgID, "meta-"+name, name)
-	return ids[0]
 }
 
 // sweepImportCSV is the file of the sweep's imports: the confirm row's
@@ -667,6 +659,16 @@ func (s *sweepEnv) newContact(o *sweepOrg, name, phone string) int64 {
 	return c.ID
 }
 
+// newTemplate stores an approved message template in o's org, as a sync
+// would (the sweep's orgs have no WhatsApp number to sync from).
+func (s *sweepEnv) newTemplate(o *sweepOrg, name string) int64 {
+	s.t.Helper()
+	ids := s.ints(`INSERT INTO wa_templates (org_id, connection_id, meta_id, name, language, category, status, components)
+		VALUES ($1, 0, $2, $3, 'en_GB', 'UTILITY', 'APPROVED', '[{"type":"BODY","text":"Hi {{1}}, `+name+` is ready."}]') RETURNING id`,
+		o.Owner.OrgID, "meta-"+name, name)
+	return ids[0]
+}
+
 // person makes a verified user (who owns a private org of their own).
 func (s *sweepEnv) person(tag, rnd string) *webtest.Member {
 	return s.NewOwner(tag + "-" + rnd)
@@ -689,8 +691,8 @@ type sweepCtx struct {
 	TargetID    int64 // a member of OrgID, not the actor
 	InviteID    int64
 	ImportID    int64 // a contact import of OrgID
-	ContactID   int64 // a contact of OrgID
 	TemplateID  int64 // a message template of OrgID
+	ContactID   int64 // a contact of OrgID
 	InviteToken string
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
@@ -703,10 +705,11 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		ImportID: o.ImportID, ContactID: o.ContactID, TemplateID: o.TemplateID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
+		ImportID: o.ImportID, ContactID: o.ContactID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
+	x.TemplateID = o.TemplateID
 	if actor != nil {
 		_, x.SessionID = s.newSession(actor)
 	}
@@ -749,12 +752,15 @@ func (x *sweepCtx) fresh(kind string) string {
 
 // param is the path parameter of the given kind that x acts on.
 func (x *sweepCtx) param(r sweepRoute) string {
-	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID, idTemplate: x.TemplateID}
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID}
 	if id, ok := ids[r.ID]; ok {
 		return strconv.FormatInt(id, 10)
 	}
 	if r.ID == idWebhookKey {
 		return x.WebhookKey
+	}
+	if r.ID == idTemplate {
+		return strconv.FormatInt(x.TemplateID, 10)
 	}
 	x.s.t.Fatalf("route %s: the sweeps know no value of kind %q: add one to sweepCtx.param", r.key(), r.ID)
 	return ""
@@ -874,8 +880,8 @@ func (s *sweepEnv) state(orgID int64) string {
 		`SELECT format('accepted user=%s policy=%s', user_id, policy_version_id) FROM policy_acceptances WHERE $1 = 0 OR user_id IN ` + people + ` ORDER BY 1`,
 		`SELECT format('audit %s/%s %s %s', org_id, id, action, target) FROM audit_log WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('import %s/%s status=%s', org_id, id, status) FROM contact_imports WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
-		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('template %s/%s %s/%s status=%s meta=%s updated=%s', org_id, id, name, language, status, meta_id, updated_at) FROM wa_templates WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('login events %s', count(*)) FROM login_events WHERE $1 = 0`,
 		`SELECT format('rate events %s', count(*)) FROM rate_events WHERE $1 = 0`,
 	}

@@ -42,11 +42,9 @@ type app struct {
 	accounts *account.Service
 	conns    *connection.Service
 	contacts *contact.Service
-	// templates are the org's WhatsApp message templates.
-	templates *template.Service
-	inbox     *delivery.Inbox
-	mail      mail.Sender
-	registry  *prometheus.Registry
+	inbox    *delivery.Inbox
+	mail     mail.Sender
+	registry *prometheus.Registry
 }
 
 // open connects both roles, refuses a stale schema, and builds services.
@@ -91,7 +89,6 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, sender mail.
 		return nil, err
 	}
 	a.conns = connection.NewService(a.tenant, a.ops, box, c, cfg.WhatsAppBaseURL, cfg.WhatsAppVersion)
-	a.templates = template.NewService(a.tenant, a.conns, c, log)
 	// The web process only enqueues jobs (inside its own transactions);
 	// workers run them.
 	sqlDB, err := appConn.Gorm.DB()
@@ -131,7 +128,8 @@ func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listene
 	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
 	defer a.inbox.Close()
 	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
-		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, Templates: a.templates, FakePhoneURL: fakePhone})
+		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, FakePhoneURL: fakePhone,
+		Templates: template.NewService(a.tenant, a.conns, clock.System{}, a.log)})
 	handler := srv.Handler()
 	if wrap != nil {
 		handler = wrap(handler)

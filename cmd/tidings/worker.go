@@ -34,12 +34,12 @@ func (a *app) runWorker(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
 		Clock: clock.System{}, Log: a.log})
+	river.AddWorker(workers, &template.SyncWorker{Service: template.NewService(a.tenant, a.conns, clock.System{}, a.log), Ops: a.ops})
 	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
-	river.AddWorker(workers, &template.SyncWorker{Service: a.templates, Ops: a.ops})
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic(), template.Periodic()},
+		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic()},
 		Logger:       a.log.With("component", "river"),
 		// An import runs up to an hour; a job still "running" well after
 		// that belonged to a worker that died, and is retried.
@@ -48,6 +48,7 @@ func (a *app) runWorker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
+	client.PeriodicJobs().Add(template.Periodic())
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}

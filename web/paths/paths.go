@@ -57,16 +57,20 @@ const (
 	ContactsExport        = "/app/contacts/export"
 	ContactPattern        = "/app/contacts/:id"
 	ContactDeletePattern  = "/app/contacts/:id/delete"
-	Templates             = "/app/templates"
-	TemplateNew           = "/app/templates/new"
-	TemplatePreview       = "/app/templates/preview"
-	TemplatesSync         = "/app/templates/sync"
-	TemplatePattern       = "/app/templates/:id"
 )
 
 // Webhooks: called by Meta, not by browsers.
 const (
 	WhatsAppWebhookPattern = "/webhooks/whatsapp/:key"
+)
+
+// Message templates, in the signed-in app.
+const (
+	Templates       = "/app/templates"
+	TemplateNew     = "/app/templates/new"
+	TemplatePreview = "/app/templates/preview"
+	TemplatesSync   = "/app/templates/sync"
+	TemplatePattern = "/app/templates/:id"
 )
 
 // Operations.
@@ -119,9 +123,6 @@ func Contact(id int64) string { return withID(ContactPattern, id) }
 // ContactDelete erases a contact.
 func ContactDelete(id int64) string { return withID(ContactDeletePattern, id) }
 
-// Template is a message template's page.
-func Template(id int64) string { return withID(TemplatePattern, id) }
-
 // WithToken adds a token query parameter, as used by e-mailed links.
 func WithToken(base, token string) string {
 	return base + "?" + url.Values{"token": {token}}.Encode()
@@ -137,3 +138,6 @@ func withID(pattern string, id int64) string {
 func WhatsAppWebhook(key string) string {
 	return strings.Replace(WhatsAppWebhookPattern, ":key", url.PathEscape(key), 1)
 }
+
+// Template is a message template's page.
+func Template(id int64) string { return withID(TemplatePattern, id) }

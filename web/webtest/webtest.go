@@ -58,6 +58,8 @@ type Env struct {
 	Clock    *clock.Fake
 	Outbox   *mail.Outbox
 	Accounts *account.Service
+	// Templates serves the message templates pages.
+	Templates *template.Service
 	// Connections and Inbox back the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox
@@ -65,8 +67,6 @@ type Env struct {
 	// Jobs instead of River, and RunImports runs them.
 	Contacts *contact.Service
 	Jobs     *Jobs
-	// Templates serves the templates pages.
-	Templates *template.Service
 	// Sandbox and SandboxURL are set with Options.Sandbox.
 	Sandbox    *sandbox.Server
 	SandboxURL string
@@ -153,10 +153,10 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { sbHTTP.Close(); stop(); e.Sandbox.Wait() })
 	}
 	e.Connections = connection.NewService(e.Tenant, e.Ops, box, e.Clock, e.SandboxURL, "v23.0")
+	e.Templates = template.NewService(e.Tenant, e.Connections, e.Clock, log)
 	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
 	e.Jobs = &Jobs{}
 	e.Contacts = contact.NewService(e.Tenant, e.Jobs, e.Clock, log, contact.Options{UploadDir: t.TempDir()})
-	e.Templates = template.NewService(e.Tenant, e.Connections, e.Clock, log)
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
 		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts, Templates: e.Templates,
 		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
