@@ -13,6 +13,7 @@ const (
 	hxBoosted  = "HX-Boosted"
 	hxRedirect = "HX-Redirect"
 	hxRefresh  = "HX-Refresh"
+	hxTarget   = "HX-Target"
 )
 
 // isFragmentRequest reports whether htmx asked for part of a page. Boosted

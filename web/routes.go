@@ -68,6 +68,13 @@ func (s *Server) routes() {
 	app.POST(paths.SessionsRevokeOthers, s.sessionRevokeOthers)
 	app.GET(paths.Team, s.teamShow)
 	app.GET(paths.WhatsApp, s.whatsappShow)
+	// Message templates: members see them; admins and owners create and sync.
+	app.GET(paths.Templates, s.templateList)
+	app.GET(paths.TemplatePattern, s.templateShow)
+	app.GET(paths.TemplateNew, s.templateNew, requireRole(account.RoleAdmin))
+	app.POST(paths.Templates, s.templateCreate, requireRole(account.RoleAdmin))
+	app.POST(paths.TemplatePreview, s.templatePreview, requireRole(account.RoleAdmin))
+	app.POST(paths.TemplatesSync, s.templatesSync, requireRole(account.RoleAdmin))
 	app.GET(paths.Contacts, s.contactList)
 	app.GET(paths.ImportNew, s.importNew)
 	app.GET(paths.ImportPattern, s.importShow)

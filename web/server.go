@@ -22,6 +22,7 @@ import (
 	"tidings/internal/delivery"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/mail"
+	"tidings/internal/template"
 )
 
 // Deps is everything the web layer needs, built by cmd/tidings.
@@ -29,6 +30,8 @@ type Deps struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Accounts *account.Service
+	// Templates serves the message templates pages.
+	Templates *template.Service
 	// Connections and Inbox serve the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox

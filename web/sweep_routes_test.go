@@ -67,6 +67,7 @@ const (
 	idOrg        sweepIDKind = "organisation"
 	idWebhookKey sweepIDKind = "webhook key"
 	idImport     sweepIDKind = "contact import"
+	idTemplate   sweepIDKind = "message template"
 	idContact    sweepIDKind = "contact"
 	idList       sweepIDKind = "contact list"
 )
@@ -193,6 +194,16 @@ var sweepRoutes = []sweepRoute{
 	// Testing a connection that does not exist (the sweep's orgs have
 	// none) is a 404 for those allowed, and a refusal for the rest.
 	{Method: http.MethodPost, Path: paths.WhatsAppTest, Aud: audAdmin},
+	{Method: http.MethodGet, Path: paths.Templates, Aud: audMember, Form: func(*sweepCtx) url.Values {
+		return url.Values{"status": {"APPROVED"}, "category": {"MARKETING"}}
+	}},
+	{Method: http.MethodGet, Path: paths.TemplatePattern, Aud: audMember, ID: idTemplate},
+	{Method: http.MethodGet, Path: paths.TemplateNew, Aud: audAdmin},
+	// The sweep's orgs have no WhatsApp number: creating is a 422 (connect
+	// first) and syncing a 404 for those allowed, a refusal for the rest.
+	{Method: http.MethodPost, Path: paths.Templates, Aud: audAdmin, Form: sweepTemplateForm},
+	{Method: http.MethodPost, Path: paths.TemplatePreview, Aud: audAdmin, Form: sweepTemplateForm},
+	{Method: http.MethodPost, Path: paths.TemplatesSync, Aud: audAdmin},
 
 	{Method: http.MethodGet, Path: paths.Contacts, Aud: audMember, Form: func(*sweepCtx) url.Values {
 		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}, "after": {"1"}}
@@ -271,6 +282,12 @@ var sweepRoutes = []sweepRoute{
 	// Development tools.
 	{Method: http.MethodGet, Path: paths.DevOutbox, Aud: audDev},
 	{Method: http.MethodGet, Path: paths.DevOutboxPattern, Aud: audDev, ID: idMail},
+}
+
+// sweepTemplateForm is a template that passes Meta's rules.
+func sweepTemplateForm(x *sweepCtx) url.Values {
+	return url.Values{"name": {"sweep_" + sweepRandom()}, "language": {"en_GB"}, "category": {"UTILITY"},
+		"body": {"Hi {{1}}, your order is ready."}, "example.1": {"Ann"}, "button.0.type": {"QUICK_REPLY"}, "button.0.text": {"Thanks"}}
 }
 
 func (r sweepRoute) key() string { return r.Method + " " + r.Path }

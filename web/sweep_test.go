@@ -42,6 +42,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq", "contact_lists_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
+	s.exec(`SELECT setval('wa_templates_id_seq', 20000)`)
 	rnd := sweepRandom()
 	a := s.newOrg("Canary-A", rnd, true)
 	// A is busy: more invitations (one withdrawn), a second session for
@@ -86,6 +87,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
+	all = append(all, a.TemplateID)
 	slices.Sort(all)
 	all = slices.Compact(all)
 
@@ -589,6 +591,7 @@ type sweepOrg struct {
 	InviteToken                  string // another one's token; its address has no account
 	MailID                       int64  // an e-mail in the dev outbox
 	ImportID                     int64  // a contact import waiting for its mapping
+	TemplateID                   int64  // a message template whose name carries the canary
 	ContactID                    int64  // a contact whose name carries the canary
 	ListID                       int64  // a list whose name carries the canary, with the contact on it
 }
@@ -621,6 +624,7 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 	}
 	o.InviteID = o.InviteIDs[0]
 	o.ImportID = s.newImport(o, "sweep-"+rnd+".csv", sweepImportCSV, false)
+	o.TemplateID = s.newTemplate(o, strings.ToLower(tag)+"_"+rnd)
 	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
 	o.ListID = s.newList(o, tag+"-List-"+rnd, o.ContactID)
 	return o
@@ -674,6 +678,16 @@ func (s *sweepEnv) newList(o *sweepOrg, name string, contactIDs ...int64) int64 
 	return l.ID
 }
 
+// newTemplate stores an approved message template in o's org, as a sync
+// would (the sweep's orgs have no WhatsApp number to sync from).
+func (s *sweepEnv) newTemplate(o *sweepOrg, name string) int64 {
+	s.t.Helper()
+	ids := s.ints(`INSERT INTO wa_templates (org_id, connection_id, meta_id, name, language, category, status, components)
+		VALUES ($1, 0, $2, $3, 'en_GB', 'UTILITY', 'APPROVED', '[{"type":"BODY","text":"Hi {{1}}, `+name+` is ready."}]') RETURNING id`,
+		o.Owner.OrgID, "meta-"+name, name)
+	return ids[0]
+}
+
 // person makes a verified user (who owns a private org of their own).
 func (s *sweepEnv) person(tag, rnd string) *webtest.Member {
 	return s.NewOwner(tag + "-" + rnd)
@@ -696,6 +710,7 @@ type sweepCtx struct {
 	TargetID    int64 // a member of OrgID, not the actor
 	InviteID    int64
 	ImportID    int64 // a contact import of OrgID
+	TemplateID  int64 // a message template of OrgID
 	ContactID   int64 // a contact of OrgID
 	ListID      int64 // a list of OrgID
 	InviteToken string
@@ -714,6 +729,7 @@ func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
+	x.TemplateID = o.TemplateID
 	if actor != nil {
 		_, x.SessionID = s.newSession(actor)
 	}
@@ -787,6 +803,9 @@ func (x *sweepCtx) param(r sweepRoute) string {
 	}
 	if r.ID == idWebhookKey {
 		return x.WebhookKey
+	}
+	if r.ID == idTemplate {
+		return strconv.FormatInt(x.TemplateID, 10)
 	}
 	x.s.t.Fatalf("route %s: the sweeps know no value of kind %q: add one to sweepCtx.param", r.key(), r.ID)
 	return ""
@@ -906,6 +925,7 @@ func (s *sweepEnv) state(orgID int64) string {
 		`SELECT format('accepted user=%s policy=%s', user_id, policy_version_id) FROM policy_acceptances WHERE $1 = 0 OR user_id IN ` + people + ` ORDER BY 1`,
 		`SELECT format('audit %s/%s %s %s', org_id, id, action, target) FROM audit_log WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('import %s/%s status=%s', org_id, id, status) FROM contact_imports WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('template %s/%s %s/%s status=%s meta=%s updated=%s', org_id, id, name, language, status, meta_id, updated_at) FROM wa_templates WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('list %s/%s name=%s description=%s', org_id, id, name, description) FROM contact_lists WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('list member %s/%s contact=%s', org_id, list_id, contact_id) FROM contact_list_members WHERE $1 = 0 OR org_id = $1 ORDER BY 1`,

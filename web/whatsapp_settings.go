@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -73,6 +74,13 @@ func (s *Server) whatsappSave(c echo.Context) error {
 		return renderForm(c, http.StatusUnprocessableEntity, settings.WhatsApp(p, d), settings.WhatsAppFormFragment(p, d.Form))
 	case err != nil:
 		return err
+	}
+	// Bring the account's templates in now, so the templates page is
+	// ready; a failure (wrong token…) shows when the connection is tested.
+	syncCtx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
+	defer cancel()
+	if _, err := s.deps.Templates.Sync(syncCtx, a.OrgID, a.UserID); err != nil {
+		s.log.WarnContext(syncCtx, "template sync after connecting failed", "org_id", a.OrgID, "err", err)
 	}
 	s.flash(c, "success", "Connection saved. Test it to see your number's quality and limits.")
 	return redirect(c, paths.WhatsApp)

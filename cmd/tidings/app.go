@@ -26,6 +26,7 @@ import (
 	"tidings/internal/platform/migrate"
 	"tidings/internal/platform/ratelimit"
 	"tidings/internal/platform/secretbox"
+	"tidings/internal/template"
 	"tidings/web"
 	"tidings/web/paths"
 )
@@ -127,7 +128,8 @@ func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listene
 	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
 	defer a.inbox.Close()
 	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
-		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, FakePhoneURL: fakePhone})
+		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, FakePhoneURL: fakePhone,
+		Templates: template.NewService(a.tenant, a.conns, clock.System{}, a.log)})
 	handler := srv.Handler()
 	if wrap != nil {
 		handler = wrap(handler)

@@ -16,6 +16,7 @@ import (
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/config"
 	"tidings/internal/platform/ratelimit"
+	"tidings/internal/template"
 )
 
 func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -33,6 +34,7 @@ func (a *app) runWorker(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
 		Clock: clock.System{}, Log: a.log})
+	river.AddWorker(workers, &template.SyncWorker{Service: template.NewService(a.tenant, a.conns, clock.System{}, a.log), Ops: a.ops})
 	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
@@ -46,6 +48,7 @@ func (a *app) runWorker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
+	client.PeriodicJobs().Add(template.Periodic())
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}

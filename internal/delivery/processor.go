@@ -53,6 +53,8 @@ func (p *Processor) Run(ctx context.Context) {
 
 type connRoute struct {
 	orgID, connID int64
+	// send holds the org's reply rules (opt-out keywords…); see optout.go.
+	send *sendSettings
 }
 
 type inboxRow struct {
@@ -103,7 +105,9 @@ func (p *Processor) routes(ctx context.Context, tx pgx.Tx, items []inboxRow) (ma
 	for _, it := range items {
 		keys = append(keys, it.key)
 	}
-	rows, err := tx.Query(ctx, `SELECT org_id, id, webhook_key, phone_number_id FROM wa_connections WHERE webhook_key = ANY($1)`, keys)
+	rows, err := tx.Query(ctx, `SELECT c.org_id, c.id, c.webhook_key, c.phone_number_id, s.optout_keywords, s.optin_keywords,
+			s.optout_payloads, s.optout_confirmation, s.optin_confirmation
+		FROM wa_connections c LEFT JOIN org_send_settings s ON s.org_id = c.org_id WHERE c.webhook_key = ANY($1)`, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -111,9 +115,12 @@ func (p *Processor) routes(ctx context.Context, tx pgx.Tx, items []inboxRow) (ma
 	for rows.Next() {
 		var r connRoute
 		var key, pnid string
-		if err := rows.Scan(&r.orgID, &r.connID, &key, &pnid); err != nil {
+		var optOut, optIn, payloads []string
+		var optOutText, optInText *string
+		if err := rows.Scan(&r.orgID, &r.connID, &key, &pnid, &optOut, &optIn, &payloads, &optOutText, &optInText); err != nil {
 			return nil, err
 		}
+		r.send = newSendSettings(optOut, optIn, payloads, optOutText, optInText)
 		out["key:"+key], out["pnid:"+pnid] = r, r
 	}
 	return out, rows.Err()
@@ -158,10 +165,17 @@ func (p *Processor) queueEvent(b *pgx.Batch, r connRoute, ev whatsapp.Event) str
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, wamid) DO NOTHING`,
 			r.orgID, r.connID, m.WAMID, "+"+strings.TrimPrefix(m.From, "+"), m.ContactName, m.Type,
 			firstNonEmpty(m.Text, m.ButtonText, m.ReplyTitle, m.Caption), firstNonEmpty(m.ButtonPayload, m.ReplyID), unix(m.Timestamp))
+		queueReply(b, r, m)
 	case whatsapp.KindTemplateStatus:
 		t := ev.Template
-		b.Queue(`UPDATE wa_templates SET status = $3, reason = $4, updated_at = now() WHERE org_id = $1 AND meta_id = $2`,
-			r.orgID, t.TemplateID, t.Event, strings.TrimPrefix(t.Reason, "NONE"))
+		// Matched by Meta's id; a template we know only by name and
+		// language (stored before its id was) gets the id too. REINSTATED
+		// means approved again.
+		b.Queue(`UPDATE wa_templates SET status = CASE WHEN $3 = 'REINSTATED' THEN 'APPROVED' ELSE $3 END, reason = $4,
+				meta_id = CASE WHEN $2 <> '' THEN $2 ELSE meta_id END, updated_at = now()
+			WHERE org_id = $1 AND (meta_id = $2 OR (name = $5 AND language = $6
+				AND NOT EXISTS (SELECT 1 FROM wa_templates w WHERE w.org_id = $1 AND w.meta_id = $2)))`,
+			r.orgID, t.TemplateID, t.Event, strings.TrimPrefix(t.Reason, "NONE"), t.Name, t.Language)
 	case whatsapp.KindPhoneQuality:
 		q := ev.Quality
 		tier := firstNonEmpty(q.MaxDailyConversations, q.CurrentLimit)

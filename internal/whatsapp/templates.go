@@ -33,7 +33,23 @@ type Template struct {
 	// see Named.
 	ParameterFormat string              `json:"parameter_format,omitempty"`
 	Components      []TemplateComponent `json:"components"`
+	// QualityScore, RejectedReason and SubCategory come back only when
+	// asked for in Fields (see SyncTemplateFields).
+	QualityScore   *TemplateQuality `json:"quality_score,omitempty"`
+	RejectedReason string           `json:"rejected_reason,omitempty"`
+	SubCategory    string           `json:"sub_category,omitempty"`
 }
+
+// TemplateQuality is a template's quality_score: GREEN, YELLOW, RED or
+// UNKNOWN (new templates start at UNKNOWN).
+type TemplateQuality struct {
+	Score string `json:"score"`
+}
+
+// SyncTemplateFields is what a full sync asks for: the default fields plus
+// the documented quality, rejection reason, parameter format and
+// sub-category fields of a template node.
+const SyncTemplateFields = DefaultTemplateFields + ",parameter_format,quality_score,rejected_reason,sub_category"
 
 // TemplateComponent is one part of a template definition.
 type TemplateComponent struct {

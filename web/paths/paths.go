@@ -82,6 +82,15 @@ const (
 	WhatsAppWebhookPattern = "/webhooks/whatsapp/:key"
 )
 
+// Message templates, in the signed-in app.
+const (
+	Templates       = "/app/templates"
+	TemplateNew     = "/app/templates/new"
+	TemplatePreview = "/app/templates/preview"
+	TemplatesSync   = "/app/templates/sync"
+	TemplatePattern = "/app/templates/:id"
+)
+
 // Operations.
 const (
 	Healthz = "/healthz"
@@ -180,3 +189,6 @@ func withID(pattern string, id int64) string {
 func WhatsAppWebhook(key string) string {
 	return strings.Replace(WhatsAppWebhookPattern, ":key", url.PathEscape(key), 1)
 }
+
+// Template is a message template's page.
+func Template(id int64) string { return withID(TemplatePattern, id) }

@@ -42,6 +42,7 @@ import (
 	"tidings/internal/platform/ratelimit"
 	"tidings/internal/platform/secretbox"
 	"tidings/internal/sandbox"
+	"tidings/internal/template"
 	"tidings/migrations"
 	"tidings/web"
 	"tidings/web/paths"
@@ -57,6 +58,8 @@ type Env struct {
 	Clock    *clock.Fake
 	Outbox   *mail.Outbox
 	Accounts *account.Service
+	// Templates serves the message templates pages.
+	Templates *template.Service
 	// Connections and Inbox back the WhatsApp settings and webhooks.
 	Connections *connection.Service
 	Inbox       *delivery.Inbox
@@ -150,11 +153,12 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(func() { sbHTTP.Close(); stop(); e.Sandbox.Wait() })
 	}
 	e.Connections = connection.NewService(e.Tenant, e.Ops, box, e.Clock, e.SandboxURL, "v23.0")
+	e.Templates = template.NewService(e.Tenant, e.Connections, e.Clock, log)
 	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
 	e.Jobs = &Jobs{}
 	e.Contacts = contact.NewService(e.Tenant, e.Jobs, e.Clock, log, contact.Options{UploadDir: t.TempDir()})
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
-		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts,
+		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts, Templates: e.Templates,
 		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
 	e.HTTP.Config.Handler = e.Server.Handler()
 	e.HTTP.Start()
