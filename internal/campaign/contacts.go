@@ -1,0 +1,73 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"tidings/internal/contact"
+)
+
+// Count is how many contacts match the audience (before the pre-send
+// check's skips): the live count while editing.
+func (s *Service) Count(ctx context.Context, orgID int64, a Audience) (int64, error) {
+	var n int64
+	err := s.tenant.InOrg(ctx, orgID, 0, func(tx *gorm.DB) error {
+		where, args := a.predicate(orgID)
+		if err := tx.Raw(`SELECT count(*) FROM contacts c WHERE `+where, args...).Scan(&n).Error; err != nil {
+			return fmt.Errorf("campaign: count audience: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+type sampleRow struct {
+	ID           int64
+	PhoneE164    string
+	Name         string
+	Email        string
+	Language     string
+	Attributes   string
+	ConsentState string
+	Restricted   bool
+}
+
+// SampleContact returns the audience's contact after (or, backward,
+// before) the given contact id, for stepping through previews; from 0
+// starts at the first. ErrEmptyAudience when there is none that way.
+func (s *Service) SampleContact(ctx context.Context, orgID int64, a Audience, from int64, backward bool) (contact.Contact, error) {
+	var out contact.Contact
+	err := s.tenant.InOrg(ctx, orgID, 0, func(tx *gorm.DB) error {
+		var err error
+		out, err = sampleContact(tx, orgID, a, from, backward)
+		return err
+	})
+	return out, err
+}
+
+func sampleContact(tx *gorm.DB, orgID int64, a Audience, from int64, backward bool) (contact.Contact, error) {
+	where, args := a.predicate(orgID)
+	q := `SELECT c.id, c.phone_e164, c.name, c.email, c.language, c.attributes::text AS attributes, c.consent_state, c.restricted
+		FROM contacts c WHERE ` + where
+	if backward {
+		q += ` AND c.id < ? ORDER BY c.id DESC LIMIT 1`
+	} else {
+		q += ` AND c.id > ? ORDER BY c.id LIMIT 1`
+	}
+	var r sampleRow
+	err := tx.Raw(q, append(args, from)...).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return contact.Contact{}, ErrEmptyAudience
+	}
+	if err != nil {
+		return contact.Contact{}, fmt.Errorf("campaign: sample contact: %w", err)
+	}
+	c := contact.Contact{OrgID: orgID, ID: r.ID, PhoneE164: r.PhoneE164, Name: r.Name, Email: r.Email, Language: r.Language,
+		ConsentState: contact.ConsentState(r.ConsentState), Restricted: r.Restricted}
+	_ = json.Unmarshal([]byte(r.Attributes), &c.Attributes)
+	return c, nil
+}
