@@ -15,6 +15,11 @@ ALTER TABLE campaigns
 -- frozen chunk probe it per contact instead of scanning the ledger.
 CREATE INDEX messages_undeliverable_idx ON messages (org_id, to_e164) WHERE error_code = 131026;
 
+-- The report's failure reasons: failed messages of a campaign by code,
+-- without reading the campaign's other (delivered) rows.
+CREATE INDEX messages_campaign_failed_idx ON messages (org_id, campaign_id, error_code) WHERE status = 'failed' AND campaign_id IS NOT NULL;
+
 -- +goose Down
+DROP INDEX messages_campaign_failed_idx;
 DROP INDEX messages_undeliverable_idx;
 ALTER TABLE campaigns DROP COLUMN freeze_cursor, DROP COLUMN freeze_max;

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/account"
+	"tidings/internal/campaign"
 	"tidings/internal/contact"
 	"tidings/web"
 	"tidings/web/paths"
@@ -39,7 +40,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	// In a fresh database every kind of id counts from 1, so A's user 3,
 	// invite 3 and session 3 would be one probe. Spread the sequences as a
 	// live database's are, so each of A's ids names one thing.
-	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq"} {
+	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq", "campaigns_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
 	rnd := sweepRandom()
@@ -82,7 +83,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	all = append(all, a.InviteIDs...)
 	all = append(all, aSessions...)
 	all = append(all, aImports...)
-	all = append(all, a.ContactID)
+	all = append(all, a.ContactID, a.CampaignID)
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
@@ -587,6 +588,7 @@ type sweepOrg struct {
 	MailID                       int64  // an e-mail in the dev outbox
 	ImportID                     int64  // a contact import waiting for its mapping
 	ContactID                    int64  // a contact whose name carries the canary
+	CampaignID                   int64  // a draft campaign whose name carries the canary
 }
 
 func (o *sweepOrg) people() []*webtest.Member {
@@ -618,6 +620,11 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 	o.InviteID = o.InviteIDs[0]
 	o.ImportID = s.newImport(o, "sweep-"+rnd+".csv", sweepImportCSV, false)
 	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
+	cp, err := s.Campaigns.Create(context.Background(), o.Owner.OrgID, o.Owner.UserID, campaign.Input{Name: tag + "-Campaign-" + rnd})
+	if err != nil {
+		s.t.Fatalf("fixture: campaign: %v", err)
+	}
+	o.CampaignID = cp.ID
 	return o
 }
 
@@ -678,6 +685,7 @@ type sweepCtx struct {
 	InviteID    int64
 	ImportID    int64 // a contact import of OrgID
 	ContactID   int64 // a contact of OrgID
+	CampaignID  int64 // a draft campaign of OrgID
 	InviteToken string
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
@@ -690,7 +698,7 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		ImportID: o.ImportID, ContactID: o.ContactID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
+		ImportID: o.ImportID, ContactID: o.ContactID, CampaignID: o.CampaignID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
@@ -736,7 +744,7 @@ func (x *sweepCtx) fresh(kind string) string {
 
 // param is the path parameter of the given kind that x acts on.
 func (x *sweepCtx) param(r sweepRoute) string {
-	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID}
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID, idCampaign: x.CampaignID}
 	if id, ok := ids[r.ID]; ok {
 		return strconv.FormatInt(id, 10)
 	}
@@ -862,6 +870,8 @@ func (s *sweepEnv) state(orgID int64) string {
 		`SELECT format('audit %s/%s %s %s', org_id, id, action, target) FROM audit_log WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('import %s/%s status=%s', org_id, id, status) FROM contact_imports WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('campaign %s/%s %s status=%s updated=%s', org_id, id, name, status, updated_at) FROM campaigns WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('message %s/%s status=%s', org_id, id, status) FROM messages WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('login events %s', count(*)) FROM login_events WHERE $1 = 0`,
 		`SELECT format('rate events %s', count(*)) FROM rate_events WHERE $1 = 0`,
 	}

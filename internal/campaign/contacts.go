@@ -71,3 +71,24 @@ func sampleContact(tx *gorm.DB, orgID int64, a Audience, from int64, backward bo
 	_ = json.Unmarshal([]byte(r.Attributes), &c.Attributes)
 	return c, nil
 }
+
+// Failure is one reason a campaign's messages failed, with how many.
+type Failure struct {
+	Code   int
+	Reason string
+	N      int64
+}
+
+// Failures groups a campaign's failed messages by error (a partial index
+// keeps this off the delivered rows).
+func (s *Service) Failures(ctx context.Context, orgID, id int64) ([]Failure, error) {
+	var out []Failure
+	err := s.tenant.InOrg(ctx, orgID, 0, func(tx *gorm.DB) error {
+		if err := tx.Raw(`SELECT coalesce(error_code, 0) AS code, max(reason) AS reason, count(*) AS n FROM messages
+			WHERE org_id = ? AND campaign_id = ? AND status = 'failed' GROUP BY 1 ORDER BY 3 DESC LIMIT 20`, orgID, id).Scan(&out).Error; err != nil {
+			return fmt.Errorf("campaign: failures: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -22,11 +23,14 @@ type JobInserter interface {
 
 // Options configure the service.
 type Options struct {
-	// FirstChunk is how many contacts Start freezes before it returns, so
-	// the sender can begin at once (default 1,000).
-	FirstChunk int
-	// Chunk is how many contacts each later step of the freeze job takes
-	// (default 20,000).
+	// FirstChunk is the span of contact ids Start freezes before it
+	// returns, so the sender can begin at once (default 1,000). Start takes
+	// further spans while none of the audience was found, for up to
+	// FirstBudget.
+	FirstChunk  int
+	FirstBudget time.Duration
+	// Chunk is the span of contact ids each later step of the freeze job
+	// takes (default 20,000).
 	Chunk int
 	// Prices estimate costs; DefaultPrices when nil.
 	Prices *Prices
@@ -48,6 +52,9 @@ func NewService(tenant *db.Tenant, ops *db.Privileged, jobs JobInserter, c clock
 	if o.FirstChunk <= 0 {
 		o.FirstChunk = 1000
 	}
+	if o.FirstBudget <= 0 {
+		o.FirstBudget = 300 * time.Millisecond
+	}
 	if o.Chunk <= 0 {
 		o.Chunk = 20000
 	}
@@ -68,3 +75,6 @@ func (s *Service) enqueue(ctx context.Context, tx *gorm.DB, args river.JobArgs) 
 	_, err := s.jobs.InsertTx(ctx, sqlTx, args, nil)
 	return err
 }
+
+// Currency is the price table's currency, for showing estimates.
+func (s *Service) Currency() string { return s.opt.Prices.Currency }

@@ -102,12 +102,23 @@ func (s *Service) start(ctx context.Context, tx *gorm.DB, r campaignRow, userID 
 	if err != nil {
 		return err
 	}
-	done, err := s.freezeChunk(tx, r, t, s.opt.FirstChunk)
-	if err != nil {
-		return err
-	}
-	if done {
-		return s.finishFreeze(tx, c.OrgID, c.ID)
+	// Spans of FirstChunk ids until one holds someone to send to (or the
+	// budget is spent): an audience of a few people in a million contacts
+	// still gets its first message out without waiting for the job.
+	for t0 := time.Now(); ; {
+		n, done, err := s.freezeChunk(tx, r, t, s.opt.FirstChunk)
+		if err != nil {
+			return err
+		}
+		if done {
+			return s.finishFreeze(tx, c.OrgID, c.ID)
+		}
+		if n > 0 || time.Since(t0) > s.opt.FirstBudget {
+			break
+		}
+		if r, err = loadCampaign(tx, c.OrgID, c.ID, false); err != nil {
+			return err
+		}
 	}
 	if err := s.enqueue(ctx, tx, FreezeArgs{OrgID: c.OrgID, CampaignID: c.ID}); err != nil {
 		return fmt.Errorf("campaign: enqueue freeze: %w", err)
@@ -115,18 +126,26 @@ func (s *Service) start(ctx context.Context, tx *gorm.DB, r campaignRow, userID 
 	return nil
 }
 
-// freezeChunk freezes the next (up to) limit contacts of the audience after
-// the campaign's cursor, set-based: one statement picks the chunk, decides
-// each contact's skip reason, renders the params and inserts the eligible
-// ones. The cursor, counts and stats move in the same transaction, so a
-// re-run after a crash resumes exactly (and the unique index on (org_id,
-// campaign_id, contact_id) makes a double insert impossible anyway).
-// It reports whether the audience is exhausted.
-func (s *Service) freezeChunk(tx *gorm.DB, r campaignRow, t Template, limit int) (bool, error) {
+// freezeChunk freezes the audience's contacts whose ids lie in the next
+// span after the campaign's cursor, set-based: one statement picks them,
+// decides each one's skip reason, renders the params and inserts the
+// eligible ones. Chunks are id ranges rather than "the next n matches" so
+// each is an index range scan of bounded cost whatever the audience's
+// selectivity (a LIMIT lets the planner pick a full scan and a sort:
+// measured 0.55 s on a million contacts). The cursor, counts and stats
+// move in the same transaction, so a re-run after a crash resumes exactly
+// (and the unique index on (org_id, campaign_id, contact_id) makes a
+// double insert impossible anyway). It reports how many it queued and
+// whether the audience is exhausted.
+func (s *Service) freezeChunk(tx *gorm.DB, r campaignRow, t Template, span int) (int64, bool, error) {
 	c := r.model()
+	hi := min(r.FreezeCursor+int64(span), r.FreezeMax)
+	if r.FreezeCursor >= r.FreezeMax {
+		return 0, true, nil
+	}
 	rules, err := loadRules(tx, c.OrgID, c.ID, c.Category, s.clock.Now())
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	reason, rargs := rules.reasonSQL()
 	where, wargs := c.Audience.predicate(c.OrgID)
@@ -135,13 +154,13 @@ func (s *Service) freezeChunk(tx *gorm.DB, r campaignRow, t Template, limit int)
 	var args []any
 	args = append(args, rargs...)
 	args = append(args, wargs...)
-	args = append(args, r.FreezeCursor, r.FreezeMax, limit)
+	args = append(args, r.FreezeCursor, hi)
 	args = append(args, c.OrgID, r.ConnectionID, c.ID, c.Category, c.TemplateName, c.TemplateLanguage)
 	args = append(args, pargs...)
 	args = append(args, now, now)
 	q := `WITH chunk AS (
 			SELECT c.id, c.org_id, c.phone_e164, c.name, c.email, c.language, c.attributes, ` + reason + ` AS reason
-			FROM contacts c WHERE ` + where + ` AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?
+			FROM contacts c WHERE ` + where + ` AND c.id > ? AND c.id <= ?
 		), ins AS (
 			INSERT INTO messages (org_id, connection_id, to_e164, status, campaign_id, contact_id, kind, category,
 				template_name, template_language, params, created_at, updated_at)
@@ -150,42 +169,37 @@ func (s *Service) freezeChunk(tx *gorm.DB, r campaignRow, t Template, limit int)
 			ON CONFLICT (org_id, campaign_id, contact_id) WHERE campaign_id IS NOT NULL DO NOTHING
 			RETURNING 1
 		)
-		SELECT reason, count(*) AS n, max(id) AS last, (SELECT count(*) FROM ins) AS inserted FROM chunk GROUP BY reason`
+		SELECT reason, count(*) AS n, (SELECT count(*) FROM ins) AS inserted FROM chunk GROUP BY reason
+		UNION ALL SELECT 'none', 0, (SELECT count(*) FROM ins) WHERE NOT EXISTS (SELECT 1 FROM chunk)`
 	var rows []struct {
 		Reason   string
 		N        int64
-		Last     int64
 		Inserted int64
 	}
 	if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
-		return false, fmt.Errorf("campaign: freeze chunk: %w", err)
+		return 0, false, fmt.Errorf("campaign: freeze chunk: %w", err)
 	}
-	if len(rows) == 0 {
-		return true, nil
-	}
-	var scanned, inserted, skipped, last int64
+	var inserted, skipped int64
 	if c.Skipped == nil {
 		c.Skipped = map[SkipReason]int64{}
 	}
 	for _, row := range rows {
-		scanned += row.N
 		inserted = row.Inserted
-		last = max(last, row.Last)
-		if row.Reason != "" {
+		if row.Reason != "" && row.N > 0 {
 			c.Skipped[SkipReason(row.Reason)] += row.N
 			skipped += row.N
 		}
 	}
 	sk, _ := json.Marshal(c.Skipped)
 	if err := tx.Exec(`UPDATE campaigns SET freeze_cursor = ?, recipients = recipients + ?, skipped = ?::jsonb, updated_at = ?
-		WHERE org_id = ? AND id = ?`, last, inserted, string(sk), now, c.OrgID, c.ID).Error; err != nil {
-		return false, fmt.Errorf("campaign: freeze progress: %w", err)
+		WHERE org_id = ? AND id = ?`, hi, inserted, string(sk), now, c.OrgID, c.ID).Error; err != nil {
+		return 0, false, fmt.Errorf("campaign: freeze progress: %w", err)
 	}
 	if err := tx.Exec(`UPDATE campaign_stats SET queued = queued + ?, skipped = skipped + ?, updated_at = ?
 		WHERE org_id = ? AND campaign_id = ?`, inserted, skipped, now, c.OrgID, c.ID).Error; err != nil {
-		return false, fmt.Errorf("campaign: freeze stats: %w", err)
+		return 0, false, fmt.Errorf("campaign: freeze stats: %w", err)
 	}
-	return scanned < int64(limit), nil
+	return inserted, hi >= r.FreezeMax, nil
 }
 
 // finishFreeze marks the recipients complete and records the estimated
@@ -277,7 +291,7 @@ func (s *Service) Freeze(ctx context.Context, orgID, id int64) error {
 			}
 			// The frozen name, language and category win over later edits.
 			t.Name, t.Language, t.Category = r.TemplateName, r.TemplateLanguage, r.Category
-			if done, err = s.freezeChunk(tx, r, t, s.opt.Chunk); err != nil || !done {
+			if _, done, err = s.freezeChunk(tx, r, t, s.opt.Chunk); err != nil || !done {
 				return err
 			}
 			return s.finishFreeze(tx, orgID, id)
