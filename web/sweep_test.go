@@ -1015,7 +1015,8 @@ func (s *sweepEnv) ownedBy(orgID int64) map[int64]bool {
 		SELECT org_id FROM memberships WHERE user_id IN (SELECT user_id FROM people)
 		UNION SELECT user_id FROM people
 		UNION SELECT id FROM sessions WHERE user_id IN (SELECT user_id FROM people)
-		UNION SELECT id FROM invites WHERE org_id = $1`, orgID) {
+		UNION SELECT id FROM invites WHERE org_id = $1
+		UNION SELECT id FROM campaigns WHERE org_id = $1`, orgID) {
 		out[id] = true
 	}
 	return out
