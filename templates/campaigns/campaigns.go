@@ -327,8 +327,11 @@ func initial(name string) string {
 
 func joinTags(tags []string) string { return strings.Join(tags, ", ") }
 
-// previewAttrs make a mapping control refresh the phone preview.
-func previewAttrs(id int64) templ.Attributes {
-	return templ.Attributes{"hx-get": paths.CampaignPreview(id), "hx-trigger": "change, input delay:500ms", "hx-include": "#campaign-form",
-		"hx-target": "#phone-preview", "hx-select": "#phone-preview", "hx-swap": "outerHTML"}
+// previewAttrs make a mapping control refresh the phone preview: a select
+// when it changes, a text box a moment after typing stops. Preview
+// requests share one sync slot, so a later one (a step to the next
+// contact) replaces one still in flight rather than racing it.
+func previewAttrs(id int64, trigger string) templ.Attributes {
+	return templ.Attributes{"hx-get": paths.CampaignPreview(id), "hx-trigger": trigger, "hx-include": "#campaign-form",
+		"hx-target": "#phone-preview", "hx-select": "#phone-preview", "hx-swap": "outerHTML", "hx-sync": "#mapping-section:replace"}
 }
