@@ -143,4 +143,3 @@ func (b *browser) waitText(step string, sel chromedp.CSS, want string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
