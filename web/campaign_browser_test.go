@@ -51,15 +51,18 @@ func TestBrowserComposeAndSendCampaign(t *testing.T) {
 	b.choose("map {{2}}", "map.body.2.source", "text")
 	b.do("text for {{2}}", chromedp.SendKeys(chromedp.CSS(`[name="map.body.2.value"]`), "20%"))
 	b.waitText("preview renders the first contact", tid("preview-body"), "Hi Ann, 20% off this week.")
+	b.settle("preview settles")
 	b.do("next contact", chromedp.Click(tid("preview-next")))
 	b.waitText("preview steps to the next contact", tid("preview-body"), "Hi Ben, 20% off this week.")
 
 	// The audience: everyone tagged vip, counted live.
+	b.settle("preview settles again")
 	b.do("tag rule", chromedp.SendKeys(chromedp.CSS(`[name="audience.tags"]`), "vip"),
 		chromedp.WaitVisible(chromedp.CSS(`#audience-count[data-count="4"]`)))
 	b.page("campaign-editor-composed")
 
-	b.submit("save", `#campaign-form`, tid("campaign-save"), chromedp.WaitVisible(tid("presend-check")))
+	b.settle("count settles")
+	b.submit("save", `#campaign-form`, tid("campaign-save"), chromedp.WaitVisible(tid("flash")), chromedp.WaitVisible(tid("presend-check")))
 	if got := b.text("will receive", tid("check-will-receive")); got == "" || b.count(`[data-testid="check-will-receive"][data-count="3"]`) != 1 {
 		t.Errorf("the check's recipients: %q", got)
 	}
@@ -115,6 +118,24 @@ func TestBrowserComposeAndSendCampaign(t *testing.T) {
 func watchCampaignComplete(t *testing.T, b *browser, campaignID int64) {
 	t.Helper()
 	t.Logf("campaign %d is running with its ledger rows queued; watching it complete needs the sender (not merged yet)", campaignID)
+}
+
+// settle waits until htmx has no request in flight and nothing swapping,
+// so the next click lands on elements htmx has wired up.
+func (b *browser) settle(step string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added').length`))
+		if err == nil && n == 0 {
+			time.Sleep(150 * time.Millisecond)
+			return
+		}
+		if time.Now().After(deadline) {
+			b.fail(step, fmt.Errorf("htmx still busy (%d elements): %v", n, err))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // choose picks a select's option and tells htmx, as a person's pick would.

@@ -177,6 +177,8 @@ func (s *Server) campaignRefusal(c echo.Context, id int64, err error) error {
 		s.flash(c, "info", "This campaign is "+strings.ToLower(campaigns.StatusWord(se.Status))+" now, so that is no longer possible.")
 	case errors.Is(err, campaign.ErrTemplateNotApproved):
 		s.flash(c, "error", "The template is not approved by WhatsApp yet, so nothing was sent.")
+	case errors.Is(err, campaign.ErrSuspended):
+		s.flash(c, "error", "This organisation is suspended: nothing can be sent. Contact support to find out why.")
 	case errors.Is(err, campaign.ErrNoConnection):
 		s.flash(c, "error", "Connect a working WhatsApp number in Settings first; nothing was sent.")
 	case errors.Is(err, campaign.ErrEmptyAudience):

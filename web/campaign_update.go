@@ -32,5 +32,5 @@ func (s *Server) campaignUpdate(c echo.Context) error {
 		return s.campaignRefusal(c, cp.ID, err)
 	}
 	s.flash(c, "success", "Saved. Check who will receive it below, then send or schedule it.")
-	return redirect(c, paths.Campaign(cp.ID)+"#c-check-title")
+	return redirect(c, paths.Campaign(cp.ID))
 }

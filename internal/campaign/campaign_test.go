@@ -542,3 +542,46 @@ func TestRenderAndPreview(t *testing.T) {
 		t.Errorf("named: %+v", r)
 	}
 }
+
+func TestCancelWhileFreezingAndSuspendedOrg(t *testing.T) {
+	e := setup(t, Options{FirstChunk: 3, Chunk: 3})
+	s := e.seed()
+	c := e.draft(s)
+	_, err := e.svc.Start(e.ctx, e.orgA, e.user, c.ID)
+	e.must(err)
+	x, err := e.svc.Cancel(e.ctx, e.orgA, e.user, c.ID)
+	e.must(err)
+	e.runJobs()
+	got, err := e.svc.Get(e.ctx, e.orgA, c.ID)
+	e.must(err)
+	var queued, total int64
+	e.inOrg(e.orgA, func(tx *gorm.DB) error {
+		return tx.Raw(`SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FROM messages WHERE org_id = ? AND campaign_id = ?`, e.orgA, c.ID).Row().Scan(&queued, &total)
+	})
+	if x.Status != StatusCancelled || !got.Frozen || got.Status != StatusCancelled || queued != 0 || total != got.Recipients || total >= 11 {
+		t.Errorf("cancelled while freezing: status %s frozen %v, %d queued of %d rows, recipients %d", got.Status, got.Frozen, queued, total, got.Recipients)
+	}
+	// A suspended organisation sends nothing.
+	e.exec(`UPDATE orgs SET suspended_at = now() WHERE id = ?`, e.orgA)
+	c2 := e.draft(s)
+	if _, err := e.svc.Start(e.ctx, e.orgA, e.user, c2.ID); !errors.Is(err, ErrSuspended) {
+		t.Errorf("suspended org starts: %v", err)
+	}
+}
+
+func TestUSMarketingWarning(t *testing.T) {
+	e := setup(t, Options{})
+	id := e.contact(e.orgA, "+12025550143", "Sam", "opted_in", false, nil, "")
+	l := e.list(e.orgA, "US", id)
+	c, err := e.svc.Create(e.ctx, e.orgA, e.user, Input{Name: "US", TemplateID: e.promo, Mapping: promoMapping, Audience: Audience{Lists: []int64{l}}})
+	e.must(err)
+	got, err := e.svc.Check(e.ctx, e.orgA, c.ID)
+	e.must(err)
+	if !hasWarning(got, "us_marketing") || got.WillReceive != 1 {
+		t.Errorf("warnings %+v", got.Warnings)
+	}
+	// US marketing price from the table.
+	if got.EstimatedCost != 0.025 {
+		t.Errorf("cost %v", got.EstimatedCost)
+	}
+}

@@ -218,10 +218,14 @@ func (s *Service) check(tx *gorm.DB, c Campaign) (Check, error) {
 	if err := tx.Raw(q, append(rargs, wargs...)...).Scan(&rows).Error; err != nil {
 		return out, fmt.Errorf("campaign: check: %w", err)
 	}
+	var usMarketing int64
 	for _, r := range rows {
 		out.Audience += r.N
 		if r.Reason == "" {
 			out.WillReceive += r.N
+			if strings.HasPrefix(r.Prefix, "+1") && strings.EqualFold(category, CategoryMarketing) {
+				usMarketing += r.N
+			}
 			out.EstimatedCost += float64(r.N) * s.opt.Prices.Price(category, r.Prefix)
 		} else {
 			out.Skipped[SkipReason(r.Reason)] += r.N
@@ -231,6 +235,9 @@ func (s *Service) check(tx *gorm.DB, c Campaign) (Check, error) {
 		warn("empty_audience", "Nobody matches this audience.", true)
 	} else if out.WillReceive == 0 {
 		warn("nobody_to_send", "Every contact of this audience is skipped: nobody would receive it.", true)
+	}
+	if usMarketing > 0 {
+		warn("us_marketing", fmt.Sprintf("%d recipients have +1 (US) numbers: WhatsApp does not deliver marketing templates to US numbers, so those messages will fail.", usMarketing), false)
 	}
 	if out.LimitTier > 0 && out.WillReceive > out.LimitTier {
 		warn("over_limit", fmt.Sprintf("Your number may message %d different people in 24 hours; this campaign has %d. Messages past the limit will fail, so consider splitting the audience.", out.LimitTier, out.WillReceive), false)

@@ -265,6 +265,8 @@ func (s *Service) startScheduled(ctx context.Context, orgID, id int64) error {
 		why = "The template was not approved at the scheduled time."
 	case errors.Is(err, ErrNoConnection):
 		why = "No working WhatsApp number at the scheduled time."
+	case errors.Is(err, ErrSuspended):
+		why = "The organisation was suspended at the scheduled time."
 	case errors.As(err, &fe):
 		why = "The campaign was incomplete at the scheduled time: " + fe.Error()
 	default:

@@ -71,9 +71,15 @@ func (s *Service) start(ctx context.Context, tx *gorm.DB, r campaignRow, userID 
 	if conn == nil || conn.StoppedAt != nil {
 		return ErrNoConnection
 	}
-	var org struct{ TimeZone string }
-	if err := tx.Raw(`SELECT time_zone FROM orgs WHERE id = ?`, c.OrgID).Take(&org).Error; err != nil {
+	var org struct {
+		TimeZone    string
+		SuspendedAt *time.Time
+	}
+	if err := tx.Raw(`SELECT time_zone, suspended_at FROM orgs WHERE id = ?`, c.OrgID).Take(&org).Error; err != nil {
 		return fmt.Errorf("campaign: org: %w", err)
+	}
+	if org.SuspendedAt != nil {
+		return ErrSuspended
 	}
 	now := s.clock.Now()
 	status, reason := StatusRunning, ""

@@ -16,6 +16,8 @@ var (
 	ErrNoConnection = errors.New("campaign: no working WhatsApp number")
 	// ErrNoPhone: a test send needs the user's own number.
 	ErrNoPhone = errors.New("campaign: the user has no phone number")
+	// ErrSuspended: a suspended organisation sends nothing.
+	ErrSuspended = errors.New("campaign: the organisation is suspended")
 	// ErrEmptyAudience: no contact to render a test send or preview for.
 	ErrEmptyAudience = errors.New("campaign: the audience is empty")
 )

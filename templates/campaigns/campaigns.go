@@ -329,9 +329,9 @@ func joinTags(tags []string) string { return strings.Join(tags, ", ") }
 
 // previewAttrs make a mapping control refresh the phone preview: a select
 // when it changes, a text box a moment after typing stops. Preview
-// requests share one sync slot, so a later one (a step to the next
-// contact) replaces one still in flight rather than racing it.
+// requests share one sync queue, so a later one (a step to the next
+// contact) runs after one still in flight rather than racing it.
 func previewAttrs(id int64, trigger string) templ.Attributes {
 	return templ.Attributes{"hx-get": paths.CampaignPreview(id), "hx-trigger": trigger, "hx-include": "#campaign-form",
-		"hx-target": "#phone-preview", "hx-select": "#phone-preview", "hx-swap": "outerHTML", "hx-sync": "#mapping-section:replace"}
+		"hx-target": "#phone-preview", "hx-select": "#phone-preview", "hx-swap": "outerHTML", "hx-sync": "#mapping-section:queue last"}
 }
