@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -170,7 +171,7 @@ func (s *Service) TestSend(ctx context.Context, orgID, userID, id int64, phone s
 		}
 		now := s.clock.Now()
 		if err := tx.Exec(`INSERT INTO messages (org_id, connection_id, to_e164, status, kind, category, template_name, template_language, params, created_at, updated_at)
-			VALUES (?, ?, ?, 'queued', 'template', ?, ?, ?, ?::jsonb, ?, ?)`, orgID, conn.ID, phone, t.Category, t.Name, t.Language, js, now, now).Error; err != nil {
+			VALUES (?, ?, ?, 'queued', 'template', ?, ?, ?, ?::jsonb, ?, ?)`, orgID, conn.ID, phone, strings.ToUpper(t.Category), t.Name, t.Language, js, now, now).Error; err != nil {
 			return fmt.Errorf("campaign: test send: %w", err)
 		}
 		return audit.Record(tx, audit.Entry{OrgID: orgID, ActorID: userID, Action: "campaign.test_send", Target: target(id), At: now})

@@ -18,10 +18,18 @@
 //     cancelled campaign sends nothing) and rows with campaign_id NULL
 //     (test sends).
 //   - campaign_stats: freezing adds each chunk's inserted rows to queued and
-//     its skipped contacts to skipped; the sender moves counts on from
-//     queued. Freezing sets campaigns.frozen at the end; the sender marks a
+//     its skipped contacts to skipped; cancelling subtracts the rows it
+//     cancels from queued. The pages read the counters as "messages
+//     currently in this status" (a message moves from queued to sending to
+//     sent to delivered to read, or to failed/unknown), so the sender and
+//     the webhook processor should move a message's count from its old
+//     status column to its new one; "sent" on the report is
+//     sent + delivered + read. replied and opted_out are plain counters. Freezing sets campaigns.frozen at the end; the sender marks a
 //     running campaign completed once it is frozen and nothing is queued or
 //     sending (an audience with nobody to receive it is completed here).
+//   - test sends are rows with campaign_id and contact_id NULL, status
+//     'queued', to the user's own number; they count toward nobody's
+//     frequency cap.
 //   - sending hours: the scheduler's periodic job flips running ⇄ paused with
 //     pause_reason PauseOutsideHours; the sender need not read the window.
 package campaign
