@@ -52,6 +52,7 @@ type env struct {
 	svc    *Service
 	tenant *db.Tenant
 	ops    *db.Conn
+	db     *pgtest.DB
 	jobs   *fakeJobs
 	clock  *clock.Fake
 	orgA   int64
@@ -78,7 +79,7 @@ func setup(t testing.TB, o Options) *env {
 	}
 	t.Cleanup(opsConn.Close)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{t: t, ctx: ctx, tenant: db.NewTenant(appConn), ops: opsConn, jobs: &fakeJobs{},
+	e := &env{t: t, ctx: ctx, tenant: db.NewTenant(appConn), ops: opsConn, db: d, jobs: &fakeJobs{},
 		clock: clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
 	e.svc = NewService(e.tenant, db.NewPrivileged(opsConn, quiet), e.jobs, e.clock, quiet, o)
 	g := opsConn.Gorm
