@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/campaign"
+	"tidings/web"
 	"tidings/web/browsertest"
 	"tidings/web/paths"
 	"tidings/web/webtest"
@@ -105,6 +106,19 @@ func TestBrowserComposeAndSendCampaign(t *testing.T) {
 		t.Errorf("list status %q", got)
 	}
 	b.page("campaigns-list")
+
+	// A large audience: the page comes first, the check and the send
+	// button follow (here every audience counts as large).
+	defer func(v int64) { web.CheckInlineMax = v }(web.CheckInlineMax)
+	web.CheckInlineMax = 1
+	big, err := e.Campaigns.Create(context.Background(), f.owner.OrgID, f.admin.UserID, campaign.Input{Name: "Big audience", TemplateID: f.templateID,
+		Mapping: campaign.Mapping{"body.1": {Source: campaign.SourceName, Fallback: "there"}, "body.2": {Source: campaign.SourceText, Text: "10%"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do("open a large campaign", chromedp.Navigate(e.URL+paths.Campaign(big.ID)), chromedp.WaitVisible(tid("campaign-form")),
+		chromedp.WaitVisible(tid("check-will-receive")), chromedp.WaitVisible(chromedp.CSS(`[data-testid="campaign-send"] summary`)))
+	b.page("campaign-check-deferred")
 }
 
 // watchCampaignComplete is where the lead adds "watch it complete" once the

@@ -125,6 +125,11 @@ func (s *Server) previewData(c echo.Context, cp campaign.Campaign, f campaigns.F
 	return d
 }
 
+// CheckInlineMax is the largest audience whose pre-send check runs while
+// the editor page renders (≈0.2 s at 100,000 contacts); above it the page
+// loads first and fetches the check (≈2 s at a million) afterwards.
+var CheckInlineMax int64 = 200_000
+
 // editorData fills the editor for cp with the form's values.
 func (s *Server) editorData(c echo.Context, cp campaign.Campaign, f campaigns.Form, errs components.FormErrors) (campaigns.EditorData, error) {
 	ctx, org := c.Request().Context(), s.actor(c).OrgID
@@ -141,11 +146,13 @@ func (s *Server) editorData(c echo.Context, cp campaign.Campaign, f campaigns.Fo
 	}
 	contactID, _ := strconv.ParseInt(c.QueryParam("contact"), 10, 64)
 	d.Preview = s.previewData(c, cp, f, errs, contactID, c.QueryParam("dir"))
-	chk, err := s.deps.Campaigns.Check(ctx, org, cp.ID)
-	if err != nil {
-		return d, err
+	if d.Count <= CheckInlineMax || c.QueryParam("check") == "1" {
+		chk, err := s.deps.Campaigns.Check(ctx, org, cp.ID)
+		if err != nil {
+			return d, err
+		}
+		d.Check = &chk
 	}
-	d.Check = &chk
 	if u := currentUser(c); u != nil && u.PhoneE164 != "" {
 		d.UserPhone = phone.Mask(u.PhoneE164)
 	}

@@ -14,6 +14,7 @@ import (
 	"tidings/internal/account"
 	"tidings/internal/campaign"
 	"tidings/internal/contact"
+	"tidings/web"
 	"tidings/web/paths"
 	"tidings/web/webtest"
 )
@@ -253,5 +254,30 @@ func TestCampaignScheduleForm(t *testing.T) {
 	}
 	if r := o.Post(paths.CampaignCancel(cp.ID), nil); r.Status != http.StatusNotFound {
 		t.Errorf("other org cancel: %d", r.Status)
+	}
+}
+
+// A large audience's check runs after the page loads (here: any audience
+// above one contact counts as large).
+func TestCampaignDeferredCheck(t *testing.T) {
+	e := webtest.New(t)
+	f := newCampaignFixture(t, e, "Deferred")
+	defer func(v int64) { web.CheckInlineMax = v }(web.CheckInlineMax)
+	web.CheckInlineMax = 1
+	cp, err := e.Campaigns.Create(context.Background(), f.owner.OrgID, f.owner.UserID, campaign.Input{Name: "Big", TemplateID: f.templateID,
+		Mapping: campaign.Mapping{"body.1": {Source: campaign.SourceName, Fallback: "there"}, "body.2": {Source: campaign.SourceText, Text: "10%"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.Client()
+	c.Login(f.admin)
+	r := c.Get(paths.Campaign(cp.ID))
+	if !strings.Contains(r.Body, `data-testid="presend-check-deferred"`) || strings.Contains(r.Body, `data-testid="check-will-receive"`) ||
+		!strings.Contains(r.Body, `data-testid="send-waiting"`) || strings.Contains(r.Body, `action="`+paths.CampaignStart(cp.ID)+`"`) {
+		t.Errorf("large audience: the check should be deferred (status %d)", r.Status)
+	}
+	r = c.Get(paths.Campaign(cp.ID) + "?check=1")
+	if !strings.Contains(r.Body, `data-testid="check-will-receive" data-count="3"`) || !strings.Contains(r.Body, `action="`+paths.CampaignStart(cp.ID)+`"`) {
+		t.Errorf("?check=1 runs the check and offers sending (status %d)", r.Status)
 	}
 }
