@@ -585,3 +585,55 @@ func TestUSMarketingWarning(t *testing.T) {
 		t.Errorf("cost %v", got.EstimatedCost)
 	}
 }
+
+// TestSQLRenderMatchesGo holds the two renderers together for named
+// templates and media headers, on real rows.
+func TestSQLRenderMatchesGo(t *testing.T) {
+	e := setup(t, Options{})
+	tpls := map[string]string{
+		"named": `[{"type":"HEADER","format":"TEXT","text":"For {{first_name}}"},{"type":"BODY","text":"Hi {{first_name}}, order {{order_id}} from {{city}}."},
+			{"type":"BUTTONS","buttons":[{"type":"URL","text":"Track","url":"https://t.example/{{order_id}}"}]}]`,
+		"media": `[{"type":"HEADER","format":"IMAGE"},{"type":"BODY","text":"Hi {{1}}"}]`,
+	}
+	maps := map[string]Mapping{
+		"named": {"header.first_name": {Source: SourceFirstName, Fallback: "you"}, "body.first_name": {Source: SourceFirstName, Fallback: "there"},
+			"body.order_id": {Source: SourceAttribute, Key: "order", Fallback: "n/a"}, "body.city": {Source: SourceAttribute, Key: "city", Fallback: "us"},
+			"button.0.order_id": {Source: SourceAttribute, Key: "order", Fallback: "0"}},
+		"media": {MediaKey: {Source: SourceText, Text: "https://cdn.example/spring.jpg"}, "body.1": {Source: SourceName, Fallback: "friend"}},
+	}
+	ids := []int64{
+		e.contact(e.orgA, "+447911400001", "  Zoë\tvan Dijk ", "opted_in", false, nil, `{"order":"A-17","city":"Utrecht"}`),
+		e.contact(e.orgA, "+447911400002", "", "opted_in", false, nil, `{"order":" "}`),
+	}
+	for name, comps := range tpls {
+		id := e.template(e.orgA, "t_"+name, "UTILITY", "APPROVED", comps)
+		tpl, err := e.svc.Template(e.ctx, e.orgA, id)
+		e.must(err)
+		if fe := ValidateMapping(tpl.Template, maps[name]); fe != nil {
+			t.Fatalf("%s: mapping %v", name, fe)
+		}
+		expr, args := paramsSQL(tpl.Template, maps[name])
+		for _, cid := range ids {
+			var js string
+			e.inOrg(e.orgA, func(tx *gorm.DB) error {
+				return tx.Raw(`SELECT (`+expr+`)::text FROM contacts c WHERE c.org_id = ? AND c.id = ?`, append(args, e.orgA, cid)...).Scan(&js).Error
+			})
+			var got whatsapp.TemplateParams
+			e.must(json.Unmarshal([]byte(js), &got))
+			sample, err := e.svc.SampleContact(e.ctx, e.orgA, Audience{}, cid-1, false)
+			e.must(err)
+			if want := Render(tpl.Template, maps[name], sample); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, contact %d: SQL %+v; Go %+v", name, cid, got, want)
+			}
+		}
+	}
+	// The media header is a link parameter of the header's type.
+	tpl := whatsapp.Template{Components: []whatsapp.TemplateComponent{{Type: "HEADER", Format: "IMAGE"}}}
+	p := Render(tpl, maps["media"], contact.Contact{})
+	if len(p.Header) != 1 || p.Header[0].Type != whatsapp.ParamImage || p.Header[0].Link != "https://cdn.example/spring.jpg" {
+		t.Errorf("media header: %+v", p.Header)
+	}
+	if fe := ValidateMapping(tpl, Mapping{MediaKey: {Source: SourceText, Text: "http://insecure"}}); fe["map.header.media.text"] == "" {
+		t.Errorf("an http link passes: %v", fe)
+	}
+}

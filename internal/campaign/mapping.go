@@ -38,13 +38,22 @@ type Binding struct {
 // Variable is one placeholder of a template, as a mapping addresses it.
 type Variable struct {
 	// Key is "header.1", "body.first_name", "button.0.1": the mapping key
-	// and the stem of the form fields.
+	// and the stem of the form fields. A media header is "header.media".
 	Key string
 	whatsapp.Placeholder
+	// MediaType is "image", "video" or "document" for a media header,
+	// whose value is the link Meta fetches the file from.
+	MediaType string
 }
+
+// MediaKey is the mapping key of a media header's link.
+const MediaKey = "header.media"
 
 // Label names the variable for people: "{{1}} in the body".
 func (v Variable) Label() string {
+	if v.MediaType != "" {
+		return "the header " + v.MediaType + " (a link to the file)"
+	}
 	where := v.Component
 	if v.Component == "button" {
 		where = "button " + strconv.Itoa(v.ButtonIndex+1) + " link"
@@ -71,13 +80,21 @@ func Variables(t whatsapp.Template) []Variable {
 		}
 		return 0
 	})
-	out := make([]Variable, len(ph))
-	for i, p := range ph {
+	var out []Variable
+	for _, c := range t.Components {
+		if strings.EqualFold(c.Type, "HEADER") {
+			switch f := strings.ToLower(c.Format); f {
+			case "image", "video", "document":
+				out = append(out, Variable{Key: MediaKey, Placeholder: whatsapp.Placeholder{Component: "header", Name: "media"}, MediaType: f})
+			}
+		}
+	}
+	for _, p := range ph {
 		key := p.Component + "." + p.Name
 		if p.Component == "button" {
 			key = "button." + strconv.Itoa(p.ButtonIndex) + "." + p.Name
 		}
-		out[i] = Variable{Key: key, Placeholder: p}
+		out = append(out, Variable{Key: key, Placeholder: p})
 	}
 	return out
 }
@@ -101,6 +118,10 @@ func ValidateMapping(t whatsapp.Template, m Mapping) FieldErrors {
 			fe[f+".key"] = "Name the custom field."
 		case b.Source == SourceText && clean(b.Text) == "":
 			fe[f+".text"] = "Type the text everyone receives."
+		case v.MediaType != "" && b.Source != SourceText && b.Source != SourceAttribute:
+			fe[f+".source"] = "Give a fixed link, or a custom field that holds one."
+		case v.MediaType != "" && b.Source == SourceText && !strings.HasPrefix(clean(b.Text), "https://"):
+			fe[f+".text"] = "Give the file's address, starting with https://."
 		case needsFallback(b.Source) && clean(b.Fallback) == "":
 			fe[f+".fallback"] = "Give a fallback for contacts without this value."
 		}
@@ -159,8 +180,10 @@ func Render(t whatsapp.Template, m Mapping, c contact.Contact) whatsapp.Template
 	named := t.Named()
 	for _, v := range Variables(t) {
 		val := m[v.Key].Value(c)
-		switch v.Component {
-		case "button":
+		switch {
+		case v.MediaType != "":
+			p.Header = append(p.Header, whatsapp.MediaParam(whatsapp.ParamType(v.MediaType), val))
+		case v.Component == "button":
 			p.Buttons = append(p.Buttons, whatsapp.ButtonParameter{Type: whatsapp.ButtonURL, Index: v.ButtonIndex, Value: val})
 		default:
 			prm := whatsapp.TextParam(val)
@@ -244,9 +267,14 @@ func paramsSQL(t whatsapp.Template, m Mapping) (string, []any) {
 	var args []any
 	parts := map[string][]string{}
 	for _, v := range Variables(t) {
-		val := valueSQL(m[v.Key], &args)
+		// Arguments go in the order their "?" appear in the text.
+		var vargs []any
+		val := valueSQL(m[v.Key], &vargs)
 		var obj string
 		switch {
+		case v.MediaType != "":
+			args = append(args, v.MediaType)
+			obj = "jsonb_build_object('type', ?::text, 'link', " + val + ")"
 		case v.Component == "button":
 			obj = "jsonb_build_object('type', 'url', 'index', " + strconv.Itoa(v.ButtonIndex) + ", 'value', " + val + ")"
 		case named:
@@ -255,6 +283,7 @@ func paramsSQL(t whatsapp.Template, m Mapping) (string, []any) {
 		default:
 			obj = "jsonb_build_object('type', 'text', 'text', " + val + ")"
 		}
+		args = append(args, vargs...)
 		comp := v.Component
 		if comp == "button" {
 			comp = "buttons"
