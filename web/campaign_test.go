@@ -189,6 +189,19 @@ func TestCampaignComposeCheckAndSend(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	// The drill-down lists the recipients, and filters by status.
+	if !strings.Contains(r.Body, `data-testid="recipient-row" data-status="queued"`) || strings.Count(r.Body, `data-testid="recipient-row"`) != 3 ||
+		!strings.Contains(r.Body, "Ann Lee") {
+		t.Errorf("recipients drill-down: %d rows", strings.Count(r.Body, `data-testid="recipient-row"`))
+	}
+	if r := c.Get(loc + "?status=failed"); strings.Count(r.Body, `data-testid="recipient-row"`) != 0 {
+		t.Error("the failed filter shows queued recipients")
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.URL+paths.CampaignStatus(id), nil)
+	req.Header.Set("HX-Request", "true")
+	if r := c.Do(req); r.Status != http.StatusOK || !strings.Contains(r.Body, `id="campaign-status"`) || strings.Contains(r.Body, "<html") {
+		t.Errorf("polled status fragment: %d", r.Status)
+	}
 	// Pause, resume, cancel; the list shows it in words.
 	for _, step := range []struct{ path, status string }{
 		{paths.CampaignPause(id), campaign.StatusPaused}, {paths.CampaignResume(id), campaign.StatusRunning}, {paths.CampaignCancel(id), campaign.StatusCancelled},

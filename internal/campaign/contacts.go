@@ -92,3 +92,48 @@ func (s *Service) Failures(ctx context.Context, orgID, id int64) ([]Failure, err
 	})
 	return out, err
 }
+
+// Recipient is one ledger row of a campaign, for the report's drill-down.
+type Recipient struct {
+	ContactID int64
+	Name      string
+	Phone     string
+	Status    string
+	ErrorCode int
+	Reason    string
+}
+
+// RecipientStatuses are the ledger statuses the drill-down filters by.
+var RecipientStatuses = []string{"queued", "sending", "sent", "delivered", "read", "failed", "unknown", "cancelled"}
+
+// Recipients returns one keyset page of a campaign's recipients in contact
+// order (the ledger's (org_id, campaign_id, contact_id) index), optionally
+// only those in one status; next is the cursor of the following page, 0
+// on the last.
+func (s *Service) Recipients(ctx context.Context, orgID, id int64, status string, after int64, limit int) ([]Recipient, int64, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	var out []Recipient
+	var next int64
+	err := s.tenant.InOrg(ctx, orgID, 0, func(tx *gorm.DB) error {
+		q := `SELECT m.contact_id, coalesce(c.name, '') AS name, m.to_e164 AS phone, m.status, coalesce(m.error_code, 0) AS error_code, m.reason
+			FROM messages m LEFT JOIN contacts c ON c.org_id = m.org_id AND c.id = m.contact_id
+			WHERE m.org_id = ? AND m.campaign_id = ? AND m.contact_id > ?`
+		args := []any{orgID, id, after}
+		if status != "" {
+			q += ` AND m.status = ?`
+			args = append(args, status)
+		}
+		q += ` ORDER BY m.contact_id LIMIT ?`
+		if err := tx.Raw(q, append(args, limit+1)...).Scan(&out).Error; err != nil {
+			return fmt.Errorf("campaign: recipients: %w", err)
+		}
+		if len(out) > limit {
+			out = out[:limit]
+			next = out[limit-1].ContactID
+		}
+		return nil
+	})
+	return out, next, err
+}

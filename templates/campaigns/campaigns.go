@@ -85,6 +85,10 @@ type ReportData struct {
 	CanEdit  bool
 	TZ       *time.Location
 	Currency string
+	// The drill-down: one page of recipients, optionally of one status.
+	Recipients      []campaign.Recipient
+	RecipientStatus string
+	NextURL         string // "" on the last page
 }
 
 // StatusWord names a status for people.
@@ -334,4 +338,44 @@ func joinTags(tags []string) string { return strings.Join(tags, ", ") }
 func previewAttrs(id int64, trigger string) templ.Attributes {
 	return templ.Attributes{"hx-get": paths.CampaignPreview(id), "hx-trigger": trigger, "hx-include": "#campaign-form",
 		"hx-target": "#phone-preview", "hx-select": "#phone-preview", "hx-swap": "outerHTML", "hx-sync": "#mapping-section:queue last"}
+}
+
+func recipientStatusWord(s string) string {
+	switch s {
+	case "queued":
+		return "Waiting"
+	case "sending":
+		return "Sending"
+	case "sent":
+		return "Sent"
+	case "delivered":
+		return "Delivered"
+	case "read":
+		return "Read"
+	case "failed":
+		return "Failed"
+	case "unknown":
+		return "Unknown (no answer from WhatsApp yet)"
+	case "cancelled":
+		return "Cancelled"
+	}
+	return s
+}
+
+func recipientStatusOptions() []components.Option {
+	out := []components.Option{{Value: "", Label: "Everyone"}}
+	for _, s := range campaign.RecipientStatuses {
+		out = append(out, components.Option{Value: s, Label: recipientStatusWord(s)})
+	}
+	return out
+}
+
+func recipientProblem(r campaign.Recipient) string {
+	if r.Reason != "" {
+		return r.Reason
+	}
+	if r.ErrorCode != 0 {
+		return whatsapp.Explain(r.ErrorCode)
+	}
+	return ""
 }
