@@ -232,12 +232,12 @@ func TestAppShell(t *testing.T) {
 	if d.Find(`a[data-testid="nav-dashboard"][aria-current="page"]`).AttrOr("href", "") != paths.Dashboard {
 		t.Error("dashboard nav item missing or not current")
 	}
-	for key, href := range map[string]string{"contacts": paths.Contacts, "team": paths.Team, "whatsapp": paths.WhatsApp, "templates": paths.Templates} {
+	for key, href := range map[string]string{"contacts": paths.Contacts, "campaigns": paths.Campaigns, "team": paths.Team, "whatsapp": paths.WhatsApp, "templates": paths.Templates} {
 		if got := d.Find(`a[data-testid="nav-`+key+`"]`).AttrOr("href", ""); got != href {
 			t.Errorf("nav-%s links to %q, want %q", key, got, href)
 		}
 	}
-	for _, soon := range []string{"campaigns", "privacy-requests"} {
+	for _, soon := range []string{"privacy-requests"} {
 		s := d.Find(`[data-testid="nav-` + soon + `"]`)
 		if s.Length() != 1 || goquery.NodeName(s) == "a" || !strings.Contains(s.Text(), "soon") {
 			t.Errorf("nav-%s should be text marked soon, not a link", soon)

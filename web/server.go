@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"tidings/internal/account"
+	"tidings/internal/campaign"
 	"tidings/internal/connection"
 	"tidings/internal/contact"
 	"tidings/internal/delivery"
@@ -37,6 +38,8 @@ type Deps struct {
 	Inbox       *delivery.Inbox
 	// Contacts serves the contacts pages and imports.
 	Contacts *contact.Service
+	// Campaigns serves the campaign pages.
+	Campaigns *campaign.Service
 	// Outbox is the dev mail outbox; nil outside `tidings dev`.
 	Outbox *mail.Outbox
 	// FakePhoneURL is the sandbox's fake phone, linked in dev.

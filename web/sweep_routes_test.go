@@ -70,6 +70,7 @@ const (
 	idTemplate   sweepIDKind = "message template"
 	idContact    sweepIDKind = "contact"
 	idList       sweepIDKind = "contact list"
+	idCampaign   sweepIDKind = "campaign"
 )
 
 type sweepRoute struct {
@@ -274,6 +275,37 @@ var sweepRoutes = []sweepRoute{
 	{Method: http.MethodGet, Path: paths.ContactsExport, Aud: audAdmin, Audits: "contact.export", Form: func(*sweepCtx) url.Values {
 		return url.Values{"q": {"7911"}, "consent": {"opted_in"}, "tag": {"vip"}}
 	}},
+
+	// Campaigns. The sweep's campaign is a draft without a template: the
+	// actions that need one answer with a refusal in words (a redirect with
+	// a flash, or the editor with errors), never a 5xx.
+	{Method: http.MethodGet, Path: paths.Campaigns, Aud: audMember},
+	{Method: http.MethodGet, Path: paths.CampaignNew, Aud: audAdmin},
+	{Method: http.MethodPost, Path: paths.Campaigns, Aud: audAdmin, Form: func(*sweepCtx) url.Values {
+		return url.Values{"name": {"Sweep campaign"}}
+	}},
+	{Method: http.MethodGet, Path: paths.CampaignPattern, Aud: audMember, ID: idCampaign},
+	{Method: http.MethodGet, Path: paths.CampaignStatusPattern, Aud: audMember, ID: idCampaign},
+	{Method: http.MethodGet, Path: paths.CampaignPreviewPattern, Aud: audMember, ID: idCampaign, Form: func(*sweepCtx) url.Values {
+		return url.Values{"name": {"Sweep"}, "audience.tags": {"vip"}, "preview_contact": {"1"}, "dir": {"next"}}
+	}},
+	{Method: http.MethodGet, Path: paths.CampaignCountPattern, Aud: audMember, ID: idCampaign, Form: func(*sweepCtx) url.Values {
+		return url.Values{"audience.tags": {"vip"}, "audience.match": {"any"}}
+	}},
+	{Method: http.MethodPost, Path: paths.CampaignPattern, Aud: audAdmin, ID: idCampaign, Form: func(*sweepCtx) url.Values {
+		return url.Values{"name": {"Sweep campaign, renamed"}, "audience.tags": {"vip"}, "window_start": {"09:00"}, "window_end": {"20:00"}}
+	}},
+	{Method: http.MethodPost, Path: paths.CampaignStartPattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignSchedulePattern, Aud: audAdmin, ID: idCampaign, Form: func(*sweepCtx) url.Values {
+		return url.Values{"date": {"2026-03-09"}, "time": {"09:30"}}
+	}},
+	{Method: http.MethodPost, Path: paths.CampaignUnschedulePattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignPausePattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignResumePattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignCancelPattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignDuplicatePattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignTestSendPattern, Aud: audAdmin, ID: idCampaign},
+	{Method: http.MethodPost, Path: paths.CampaignDeletePattern, Aud: audAdmin, ID: idCampaign},
 
 	// Webhooks from Meta.
 	{Method: http.MethodGet, Path: paths.WhatsAppWebhookPattern, Aud: audWebhook, ID: idWebhookKey},

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/account"
+	"tidings/internal/campaign"
 	"tidings/internal/contact"
 	"tidings/web"
 	"tidings/web/paths"
@@ -39,7 +40,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	// In a fresh database every kind of id counts from 1, so A's user 3,
 	// invite 3 and session 3 would be one probe. Spread the sequences as a
 	// live database's are, so each of A's ids names one thing.
-	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq", "contact_lists_id_seq"} {
+	for i, seq := range []string{"users_id_seq", "orgs_id_seq", "invites_id_seq", "sessions_id_seq", "audit_log_id_seq", "contact_imports_id_seq", "contacts_id_seq", "contact_lists_id_seq", "campaigns_id_seq"} {
 		s.exec(`SELECT setval(?::regclass, ?)`, seq, 1000*(i+1))
 	}
 	s.exec(`SELECT setval('wa_templates_id_seq', 20000)`)
@@ -83,7 +84,7 @@ func TestSweepTenantIsolation(t *testing.T) {
 	all = append(all, a.InviteIDs...)
 	all = append(all, aSessions...)
 	all = append(all, aImports...)
-	all = append(all, a.ContactID, a.ListID)
+	all = append(all, a.ContactID, a.ListID, a.CampaignID)
 	for _, m := range a.people() {
 		all = append(all, m.UserID)
 	}
@@ -594,6 +595,7 @@ type sweepOrg struct {
 	TemplateID                   int64  // a message template whose name carries the canary
 	ContactID                    int64  // a contact whose name carries the canary
 	ListID                       int64  // a list whose name carries the canary, with the contact on it
+	CampaignID                   int64  // a draft campaign whose name carries the canary
 }
 
 func (o *sweepOrg) people() []*webtest.Member {
@@ -627,6 +629,11 @@ func (s *sweepEnv) newOrg(tag, rnd string, full bool) *sweepOrg {
 	o.TemplateID = s.newTemplate(o, strings.ToLower(tag)+"_"+rnd)
 	o.ContactID = s.newContact(o, tag+"-Contact-"+rnd, "07911 200099")
 	o.ListID = s.newList(o, tag+"-List-"+rnd, o.ContactID)
+	cp, err := s.Campaigns.Create(context.Background(), o.Owner.OrgID, o.Owner.UserID, campaign.Input{Name: tag + "-Campaign-" + rnd})
+	if err != nil {
+		s.t.Fatalf("fixture: campaign: %v", err)
+	}
+	o.CampaignID = cp.ID
 	return o
 }
 
@@ -713,6 +720,7 @@ type sweepCtx struct {
 	TemplateID  int64 // a message template of OrgID
 	ContactID   int64 // a contact of OrgID
 	ListID      int64 // a list of OrgID
+	CampaignID  int64 // a draft campaign of OrgID
 	InviteToken string
 	SessionID   int64  // another live session of Actor
 	ResetToken  string // a live reset token of Spare
@@ -725,7 +733,7 @@ type sweepCtx struct {
 func (s *sweepEnv) newCtx(o *sweepOrg, actor *webtest.Member) *sweepCtx {
 	s.t.Helper()
 	x := &sweepCtx{s: s, Actor: actor, Spare: s.person("Spare", sweepRandom()), OrgID: o.Owner.OrgID,
-		ImportID: o.ImportID, ContactID: o.ContactID, ListID: o.ListID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
+		ImportID: o.ImportID, ContactID: o.ContactID, ListID: o.ListID, CampaignID: o.CampaignID, InviteID: o.InviteID, InviteToken: o.InviteToken, MailID: o.MailID, WebhookKey: "sweep" + sweepRandom()}
 	if o.Target != nil {
 		x.TargetID = o.Target.UserID
 	}
@@ -797,7 +805,7 @@ func (x *sweepCtx) listName() string {
 
 // param is the path parameter of the given kind that x acts on.
 func (x *sweepCtx) param(r sweepRoute) string {
-	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID, idList: x.ListID}
+	ids := map[sweepIDKind]int64{idSession: x.SessionID, idInvite: x.InviteID, idMember: x.TargetID, idMail: x.MailID, idOrg: x.OrgID, idImport: x.ImportID, idContact: x.ContactID, idList: x.ListID, idCampaign: x.CampaignID}
 	if id, ok := ids[r.ID]; ok {
 		return strconv.FormatInt(id, 10)
 	}
@@ -929,6 +937,8 @@ func (s *sweepEnv) state(orgID int64) string {
 		`SELECT format('contact %s/%s %s consent=%s updated=%s', org_id, id, phone_e164, consent_state, updated_at) FROM contacts WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('list %s/%s name=%s description=%s', org_id, id, name, description) FROM contact_lists WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('list member %s/%s contact=%s', org_id, list_id, contact_id) FROM contact_list_members WHERE $1 = 0 OR org_id = $1 ORDER BY 1`,
+		`SELECT format('campaign %s/%s %s status=%s updated=%s', org_id, id, name, status, updated_at) FROM campaigns WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
+		`SELECT format('message %s/%s status=%s', org_id, id, status) FROM messages WHERE $1 = 0 OR org_id = $1 ORDER BY org_id, id`,
 		`SELECT format('login events %s', count(*)) FROM login_events WHERE $1 = 0`,
 		`SELECT format('rate events %s', count(*)) FROM rate_events WHERE $1 = 0`,
 	}
@@ -1074,7 +1084,8 @@ func (s *sweepEnv) ownedBy(orgID int64) map[int64]bool {
 		UNION SELECT id FROM sessions WHERE user_id IN (SELECT user_id FROM people)
 		UNION SELECT id FROM invites WHERE org_id = $1
 		UNION SELECT id FROM contacts WHERE org_id = $1
-		UNION SELECT id FROM contact_lists WHERE org_id = $1`, orgID) {
+		UNION SELECT id FROM contact_lists WHERE org_id = $1
+		UNION SELECT id FROM campaigns WHERE org_id = $1`, orgID) {
 		out[id] = true
 	}
 	return out

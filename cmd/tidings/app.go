@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"tidings/internal/account"
+	"tidings/internal/campaign"
 	"tidings/internal/connection"
 	"tidings/internal/contact"
 	"tidings/internal/delivery"
@@ -45,6 +46,8 @@ type app struct {
 	inbox    *delivery.Inbox
 	mail     mail.Sender
 	registry *prometheus.Registry
+
+	campaigns *campaign.Service
 }
 
 // open connects both roles, refuses a stale schema, and builds services.
@@ -103,6 +106,14 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, sender mail.
 	}
 	a.contacts = contact.NewService(a.tenant, jobs, c, log, contact.Options{UploadDir: cfg.UploadDir,
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxRows: cfg.MaxImportRows})
+	var prices *campaign.Prices
+	if cfg.CampaignPricesFile != "" {
+		if prices, err = campaign.LoadPrices(cfg.CampaignPricesFile); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	a.campaigns = campaign.NewService(a.tenant, a.ops, jobs, c, log, campaign.Options{Prices: prices})
 	if err := account.SeedPolicies(ctx, a.ops, cfg.Operator); err != nil {
 		a.close()
 		return nil, err
@@ -128,7 +139,7 @@ func (a *app) serveHTTP(ctx context.Context, outbox *mail.Outbox, ln net.Listene
 	a.inbox = delivery.NewInbox(a.appConn.Pool, delivery.InboxOptions{})
 	defer a.inbox.Close()
 	srv := web.New(web.Deps{Config: a.cfg, Log: a.log, Accounts: a.accounts, Outbox: outbox, Ready: a.ready, Registry: a.registry,
-		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, FakePhoneURL: fakePhone,
+		Connections: a.conns, Inbox: a.inbox, Contacts: a.contacts, Campaigns: a.campaigns, FakePhoneURL: fakePhone,
 		Templates: template.NewService(a.tenant, a.conns, clock.System{}, a.log)})
 	handler := srv.Handler()
 	if wrap != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"tidings/internal/campaign"
 	"tidings/internal/contact"
 	"tidings/internal/delivery"
 	"tidings/internal/maintenance"
@@ -36,10 +37,12 @@ func (a *app) runWorker(ctx context.Context) error {
 		Clock: clock.System{}, Log: a.log})
 	river.AddWorker(workers, &template.SyncWorker{Service: template.NewService(a.tenant, a.conns, clock.System{}, a.log), Ops: a.ops})
 	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
+	river.AddWorker(workers, &campaign.FreezeWorker{Service: a.campaigns})
+	river.AddWorker(workers, &campaign.TickWorker{Service: a.campaigns})
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic()},
+		PeriodicJobs: []*river.PeriodicJob{maintenance.Periodic(), campaign.Periodic()},
 		Logger:       a.log.With("component", "river"),
 		// An import runs up to an hour; a job still "running" well after
 		// that belonged to a worker that died, and is retried.

@@ -57,6 +57,22 @@ const (
 	ContactsExport        = "/app/contacts/export"
 	ContactPattern        = "/app/contacts/:id"
 	ContactDeletePattern  = "/app/contacts/:id/delete"
+
+	Campaigns                 = "/app/campaigns"
+	CampaignNew               = "/app/campaigns/new"
+	CampaignPattern           = "/app/campaigns/:id"
+	CampaignStatusPattern     = "/app/campaigns/:id/status"
+	CampaignPreviewPattern    = "/app/campaigns/:id/preview"
+	CampaignCountPattern      = "/app/campaigns/:id/count"
+	CampaignStartPattern      = "/app/campaigns/:id/start"
+	CampaignSchedulePattern   = "/app/campaigns/:id/schedule"
+	CampaignUnschedulePattern = "/app/campaigns/:id/unschedule"
+	CampaignPausePattern      = "/app/campaigns/:id/pause"
+	CampaignResumePattern     = "/app/campaigns/:id/resume"
+	CampaignCancelPattern     = "/app/campaigns/:id/cancel"
+	CampaignDuplicatePattern  = "/app/campaigns/:id/duplicate"
+	CampaignDeletePattern     = "/app/campaigns/:id/delete"
+	CampaignTestSendPattern   = "/app/campaigns/:id/test-send"
 )
 
 // Contact management: by hand, in bulk on a filter, and lists.
@@ -173,6 +189,46 @@ func WithQuery(base string, q url.Values) string {
 	}
 	return base + "?" + q.Encode()
 }
+
+// Campaign is a campaign's page: the editor while it is a draft or
+// scheduled, its report once started.
+func Campaign(id int64) string { return withID(CampaignPattern, id) }
+
+// CampaignStatus is the report fragment a running campaign's page polls.
+func CampaignStatus(id int64) string { return withID(CampaignStatusPattern, id) }
+
+// CampaignPreview renders the editor's mapping and phone preview.
+func CampaignPreview(id int64) string { return withID(CampaignPreviewPattern, id) }
+
+// CampaignCount is the editor's live audience count.
+func CampaignCount(id int64) string { return withID(CampaignCountPattern, id) }
+
+// CampaignStart sends a campaign now.
+func CampaignStart(id int64) string { return withID(CampaignStartPattern, id) }
+
+// CampaignSchedule sets a campaign's start time.
+func CampaignSchedule(id int64) string { return withID(CampaignSchedulePattern, id) }
+
+// CampaignUnschedule turns a scheduled campaign back into a draft.
+func CampaignUnschedule(id int64) string { return withID(CampaignUnschedulePattern, id) }
+
+// CampaignPause pauses a running campaign.
+func CampaignPause(id int64) string { return withID(CampaignPausePattern, id) }
+
+// CampaignResume resumes a paused campaign.
+func CampaignResume(id int64) string { return withID(CampaignResumePattern, id) }
+
+// CampaignCancel cancels a campaign.
+func CampaignCancel(id int64) string { return withID(CampaignCancelPattern, id) }
+
+// CampaignDuplicate copies a campaign into a new draft.
+func CampaignDuplicate(id int64) string { return withID(CampaignDuplicatePattern, id) }
+
+// CampaignDelete deletes a draft.
+func CampaignDelete(id int64) string { return withID(CampaignDeletePattern, id) }
+
+// CampaignTestSend sends the campaign's message to the user's own number.
+func CampaignTestSend(id int64) string { return withID(CampaignTestSendPattern, id) }
 
 // WithToken adds a token query parameter, as used by e-mailed links.
 func WithToken(base, token string) string {

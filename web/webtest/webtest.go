@@ -30,6 +30,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/account"
+	"tidings/internal/campaign"
 	"tidings/internal/connection"
 	"tidings/internal/contact"
 	"tidings/internal/delivery"
@@ -67,6 +68,9 @@ type Env struct {
 	// Jobs instead of River, and RunImports runs them.
 	Contacts *contact.Service
 	Jobs     *Jobs
+	// Campaigns serves the campaign pages; its freeze jobs are recorded
+	// in Jobs too, and RunCampaignJobs runs them.
+	Campaigns *campaign.Service
 	// Sandbox and SandboxURL are set with Options.Sandbox.
 	Sandbox    *sandbox.Server
 	SandboxURL string
@@ -157,8 +161,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.Inbox = delivery.NewInbox(appConn.Pool, delivery.InboxOptions{})
 	e.Jobs = &Jobs{}
 	e.Contacts = contact.NewService(e.Tenant, e.Jobs, e.Clock, log, contact.Options{UploadDir: t.TempDir()})
+	e.Campaigns = campaign.NewService(e.Tenant, e.Ops, e.Jobs, e.Clock, log, campaign.Options{})
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
-		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts, Templates: e.Templates,
+		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts, Templates: e.Templates, Campaigns: e.Campaigns,
 		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
 	e.HTTP.Config.Handler = e.Server.Handler()
 	e.HTTP.Start()
@@ -386,14 +391,18 @@ func (e *Env) ForgetSecret(v string) { e.secrets.Delete(v) }
 type Jobs struct {
 	mu      sync.Mutex
 	imports []contact.ImportArgs
+	freeze  []campaign.FreezeArgs
 }
 
 // InsertTx records an import job.
 func (j *Jobs) InsertTx(_ context.Context, _ *sql.Tx, args river.JobArgs, _ *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if a, ok := args.(contact.ImportArgs); ok {
+	switch a := args.(type) {
+	case contact.ImportArgs:
 		j.imports = append(j.imports, a)
+	case campaign.FreezeArgs:
+		j.freeze = append(j.freeze, a)
 	}
 	return &rivertype.JobInsertResult{Job: &rivertype.JobRow{}}, nil
 }
@@ -408,6 +417,21 @@ func (e *Env) RunImports() {
 	for _, j := range jobs {
 		if err := e.Contacts.RunImport(context.Background(), j.OrgID, j.ImportID, true); err != nil {
 			e.t.Fatalf("run import %d: %v", j.ImportID, err)
+		}
+	}
+}
+
+// RunCampaignJobs freezes the rest of the started campaigns' recipients,
+// as the worker's freeze job would.
+func (e *Env) RunCampaignJobs() {
+	e.t.Helper()
+	e.Jobs.mu.Lock()
+	jobs := e.Jobs.freeze
+	e.Jobs.freeze = nil
+	e.Jobs.mu.Unlock()
+	for _, j := range jobs {
+		if err := e.Campaigns.Freeze(context.Background(), j.OrgID, j.CampaignID); err != nil {
+			e.t.Fatalf("freeze campaign %d: %v", j.CampaignID, err)
 		}
 	}
 }

@@ -70,6 +70,10 @@ type Config struct {
 	UploadDir      string
 	MaxUploadBytes int64
 	MaxImportRows  int64
+	// CampaignPricesFile, when set, is a JSON price table that replaces
+	// the built-in one the pre-send check estimates costs with
+	// (campaign.LoadPrices documents the shape).
+	CampaignPricesFile string
 
 	Mail     MailConfig
 	Operator Operator
@@ -129,6 +133,7 @@ func Load(mode Mode, getenv Getenv) (Config, error) {
 	c.UploadDir = r.str("UPLOAD_DIR", defaultUploadDir(mode, c.DataDir))
 	c.MaxUploadBytes = int64(r.integer("IMPORT_MAX_UPLOAD_MB", 100, 1, 10240)) << 20
 	c.MaxImportRows = int64(r.integer("IMPORT_MAX_ROWS", 1_000_000, 1, 100_000_000))
+	c.CampaignPricesFile = r.str("CAMPAIGN_PRICES_FILE", "")
 	c.Mail = MailConfig{
 		Transport:    r.str("MAIL_TRANSPORT", defaultTransport(mode)),
 		From:         r.str("MAIL_FROM", "Tidings <no-reply@localhost>"),
