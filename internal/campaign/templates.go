@@ -12,9 +12,10 @@ import (
 
 // Template is a message template as a campaign needs it.
 //
-// Until internal/template is merged, this file is the one place that reads
-// wa_templates: switch loadTemplate and listTemplates to that package and
-// nothing else here changes.
+// This file is the one place campaigns read wa_templates. It reads the table
+// inside the campaign's own transaction rather than through
+// internal/template's service, whose calls open transactions of their own;
+// internal/template owns the rows (sync, create, status webhooks).
 type Template struct {
 	ID           int64
 	ConnectionID int64
@@ -67,7 +68,7 @@ func loadTemplate(tx *gorm.DB, orgID, id int64) (Template, error) {
 // listTemplates reads the org's templates, approved first.
 func listTemplates(tx *gorm.DB, orgID int64) ([]Template, error) {
 	var rows []templateRow
-	if err := tx.Raw(`SELECT `+templateCols+` FROM wa_templates WHERE org_id = ?
+	if err := tx.Raw(`SELECT `+templateCols+` FROM wa_templates WHERE org_id = ? AND status <> 'DELETED'
 		ORDER BY status <> 'APPROVED', lower(name), language`, orgID).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("campaign: list templates: %w", err)
 	}
