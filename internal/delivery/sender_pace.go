@@ -30,6 +30,9 @@ func (p *pacer) wait(ctx context.Context, rate int) error {
 	interval := time.Second / time.Duration(rate)
 	p.mu.Lock()
 	now := time.Now()
+	if p.next.IsZero() {
+		p.next = now // a fresh lease starts without a burst
+	}
 	if floor := now.Add(-max(burstWindow, interval)); p.next.Before(floor) {
 		p.next = floor
 	}

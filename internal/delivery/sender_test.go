@@ -85,7 +85,7 @@ func (f *fx) org(rate int) sendtest.Org {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if err := o.RegisterNumber(f.sb, f.orgs, f.whURL+"/wh/"+o.WebhookKey); err != nil {
+	if err := o.RegisterNumber(f.sb, f.orgs, f.whURL+"/wh/"+o.WebhookKey, 0); err != nil {
 		f.t.Fatal(err)
 	}
 	return o

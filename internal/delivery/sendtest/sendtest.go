@@ -115,11 +115,13 @@ func (w *World) NewOrg(ctx context.Context, n int, apiBase string, rate int) (Or
 }
 
 // RegisterNumber adds the org's number to a sandbox; webhooks go to
-// callback (empty: none).
-func (o Org) RegisterNumber(sb interface{ AddNumber(sandbox.Number) error }, n int, callback string) error {
+// callback (empty: none); limit caps its throughput (0: the sandbox's
+// setting).
+func (o Org) RegisterNumber(sb interface{ AddNumber(sandbox.Number) error }, n int, callback string, limit int) error {
 	return sb.AddNumber(sandbox.Number{WABAID: strconv.Itoa(200000000000000 + n), PhoneNumberID: o.PNID,
 		DisplayPhoneNumber: "+1 555-020-" + fmt.Sprintf("%04d", n%10000), VerifiedName: "Org " + strconv.Itoa(n),
-		Token: o.Token, AppSecret: o.AppSecret, CallbackURL: callback, Quality: "GREEN", Tier: "TIER_UNLIMITED"})
+		Token: o.Token, AppSecret: o.AppSecret, CallbackURL: callback, Quality: "GREEN", Tier: "TIER_UNLIMITED",
+		ThroughputPerSec: limit})
 }
 
 // Phone is the n-th test recipient of org (distinct across orgs).
