@@ -105,7 +105,9 @@ type SenderOptions struct {
 	// (default 5 s).
 	LeaseTTL time.Duration
 	// ClaimWindow is how much sending time one claim covers at the
-	// connection's rate (default 500 ms; at most 1,000 rows per claim).
+	// connection's rate (default 250 ms; at most 1,000 rows per claim).
+	// Longer windows mean fewer claims, but more rows left 'sending'
+	// without a POST (later unknown) when a worker is killed.
 	ClaimWindow time.Duration
 	// IdleRelease is how long a connection loop waits for more work
 	// before it gives the lease back (default 2 s).
@@ -146,7 +148,7 @@ func (o *SenderOptions) defaults() {
 	def(&o.RetryMax, 5*time.Minute)
 	def(&o.Poll, 100*time.Millisecond)
 	def(&o.LeaseTTL, 5*time.Second)
-	def(&o.ClaimWindow, 500*time.Millisecond)
+	def(&o.ClaimWindow, 250*time.Millisecond)
 	def(&o.IdleRelease, 2*time.Second)
 	def(&o.PairInterval, 6*time.Second)
 	def(&o.Housekeeping, time.Second)
@@ -218,8 +220,12 @@ type leased struct {
 	api       API
 	rate      atomic.Int64
 	stopped   atomic.Bool // auth failure: stop dispatching
-	pacer     pacer
-	pair      pairLimiter
+	// pending counts rows claimed but not yet handed to the POST pool:
+	// the rows a kill -9 would leave 'sending' without a POST (shown as
+	// unknown later), so the claimer keeps it small.
+	pending atomic.Int64
+	pacer   pacer
+	pair    pairLimiter
 }
 
 // claimed is one ledger row marked 'sending' by this process.
@@ -368,9 +374,9 @@ func (s *Sender) runConn(ctx context.Context, lc *leased) {
 		delete(s.active, lc.id)
 		s.mu.Unlock()
 	}()
-	// The claimer runs one batch ahead, so a claim's round trips overlap
-	// the sends of the batch before.
-	batches := make(chan []claimed, 1)
+	// The claimer claims the next batch while the current one's last
+	// rows are being paced out, so a claim's round trips overlap sends.
+	batches := make(chan []claimed)
 	stop := make(chan struct{})
 	go func() {
 		defer close(batches)
@@ -389,9 +395,11 @@ func (s *Sender) runConn(ctx context.Context, lc *leased) {
 			}
 			if halted {
 				s.requeue(lc, b[i:])
+				lc.pending.Add(-int64(len(b) - i))
 				break
 			}
 			s.jobs <- job{conn: lc, row: r}
+			lc.pending.Add(-1)
 		}
 	}
 }
@@ -414,6 +422,20 @@ func (s *Sender) claimLoop(ctx context.Context, lc *leased, out chan<- []claimed
 		budget := 1000
 		if !s.o.Unpaced {
 			budget = max(1, min(1000, int(float64(rate)*s.o.ClaimWindow.Seconds())))
+			// Claim the next batch only when the current one is nearly
+			// paced out (lookahead of its rate), so few claimed rows wait.
+			ahead := int64(max(1, rate/lookaheadDiv))
+			for lc.pending.Load() > ahead {
+				sleep(ctx, stop, 5*time.Millisecond)
+				if ctx.Err() != nil {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
 		}
 		rows, err := s.claim(ctx, lc, budget)
 		if errors.Is(err, errLeaseLost) {
@@ -443,16 +465,22 @@ func (s *Sender) claimLoop(ctx context.Context, lc *leased, out chan<- []claimed
 			continue
 		}
 		idleSince = time.Time{}
+		lc.pending.Add(int64(len(rows)))
 		select {
 		case out <- rows:
 		case <-stop:
 			// The dispatcher halted; it drains and requeues what it gets,
 			// but it stops reading once we return, so hand this over.
 			s.requeue(lc, rows)
+			lc.pending.Add(-int64(len(rows)))
 			return
 		}
 	}
 }
+
+// lookaheadDiv sets the claim lookahead to 1/lookaheadDiv s of the rate
+// (50 ms): enough to hide a claim's round trips.
+const lookaheadDiv = 20
 
 func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) {
 	t := time.NewTimer(d)
