@@ -32,6 +32,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -54,12 +55,16 @@ func main() {
 	orgsRate := flag.Int("orgs-rate", 20, "send_rate of each of those orgs (msg/s)")
 	orgsDuration := flag.Duration("orgs-duration", 30*time.Second, "how long the orgs phase is measured")
 	audience := flag.Int("audience", 1_000_000, "recipients of the time-to-first-send campaign")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the throughput phase here")
 	flag.Parse()
+	profilePath = *cpuProfile
 	if err := run(*msgs, *concurrency, *pacing, *orgs, *orgsRate, *orgsDuration, *audience); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-send:", err)
 		os.Exit(1)
 	}
 }
+
+var profilePath string
 
 type bench struct {
 	ctx    context.Context
@@ -265,6 +270,15 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 		return rateResult{}, err
 	}
 	s, stop := b.sender(concurrency, true)
+	if profilePath != "" {
+		f, err := os.Create(profilePath)
+		if err != nil {
+			return rateResult{}, err
+		}
+		defer f.Close()
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	if err := b.setRunning(o.ID, id); err != nil {
 		return rateResult{}, err
@@ -281,7 +295,10 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 	}
 	secs := time.Since(start).Seconds()
 	stop()
-	_ = s
+	st := s.Stats()
+	fmt.Printf("engine: %d claims (avg %.1f ms), %d recorded batches (avg %.1f ms)\n", st.Claims.Load(),
+		float64(st.ClaimNanos.Load())/float64(max(1, st.Claims.Load()))/1e6, st.Records.Load(),
+		float64(st.RecordNanos.Load())/float64(max(1, st.Records.Load()))/1e6)
 	dup, lost, err := b.audit(o, id)
 	return rateResult{secs: secs, rate: float64(msgs) / secs, duplicates: dup, lost: lost}, err
 }

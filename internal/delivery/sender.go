@@ -1,12 +1,14 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,6 +197,9 @@ type SenderStats struct {
 	// 131056 (pair rate); PairDeferred counts rows the engine itself held
 	// back at claim time to stay under the pair limit.
 	Throttled, PairLimited, PairDeferred atomic.Int64
+	// Claims and Records count transactions; ClaimNanos and RecordNanos
+	// their total time.
+	Claims, Records, ClaimNanos, RecordNanos atomic.Int64
 }
 
 // NewSender builds an engine over the privileged pool.
@@ -272,11 +277,13 @@ type result struct {
 // flight, records their answers and gives its leases back.
 func (s *Sender) Run(ctx context.Context) error {
 	s.jobs = make(chan job, s.o.Concurrency)
-	s.results = make(chan result, 4*1000)
+	s.results = make(chan result, 8*1000)
 	var workers, recorder, house sync.WaitGroup
 	for range s.o.Concurrency {
 		workers.Go(s.worker)
 	}
+	// Several recorders: a batch's commit (an fsync) is the slow part, and
+	// batches of different rows commit side by side.
 	recorder.Go(s.recorder)
 	house.Go(func() { s.housekeeping(ctx) })
 	s.log.Info("sender started", "owner", s.o.Owner, "concurrency", s.o.Concurrency)
@@ -301,6 +308,9 @@ func (s *Sender) Run(ctx context.Context) error {
 	s.log.Info("sender stopped", "owner", s.o.Owner)
 	return nil
 }
+
+// recorders is how many answer batches may be committing at once.
+const recorders = 3
 
 // maxLeasesPerTick keeps one process from taking every connection at once
 // when several start together.
@@ -527,11 +537,15 @@ const (
 // claim marks up to budget due rows of one connection 'sending' and
 // commits, re-checking every recipient on the way.
 func (s *Sender) claim(ctx context.Context, lc *leased, budget int) ([]claimed, error) {
+	t0 := time.Now()
+	defer func() { s.stats.Claims.Add(1); s.stats.ClaimNanos.Add(int64(time.Since(t0))) }()
 	var out []claimed
+	var skipped int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		out = out[:0]
+		out, skipped = out[:0], 0
 		// Renew the lease, and refuse when it is no longer ours, the
-		// connection stopped, or the org was suspended.
+		// connection stopped, or the org was suspended; then list the
+		// running campaigns.
 		var rate int
 		err := tx.QueryRow(ctx, `UPDATE wa_connections c SET send_lease_until = now() + $4::bigint * interval '1 millisecond'
 			WHERE c.org_id = $1 AND c.id = $2 AND c.send_lease_owner = $3 AND c.stopped_at IS NULL
@@ -553,18 +567,14 @@ func (s *Sender) claim(ctx context.Context, lc *leased, budget int) ([]claimed, 
 			return err
 		}
 		sources = append([]int64{0}, sources...) // one-off sends first
-		type cand struct {
-			claimed
-			hasContact, contactExists, restricted bool
-			consent, category                     string
-		}
-		var cands []cand
+		var st statDeltas
+		var got []claimed
 		for _, src := range sources {
-			if len(cands) >= budget {
+			if len(got) >= budget {
 				break
 			}
 			q := claimOneOffSQL
-			args := []any{lc.orgID, lc.id, budget - len(cands)}
+			args := []any{lc.orgID, lc.id, budget - len(got), ReasonContactDeleted, ReasonRestricted, ReasonOptedOut, ReasonNoConsent}
 			if src != 0 {
 				q = claimCampaignSQL
 				args = append(args, src)
@@ -573,90 +583,73 @@ func (s *Sender) claim(ctx context.Context, lc *leased, budget int) ([]claimed, 
 			if err != nil {
 				return err
 			}
-			got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cand, error) {
-				var c cand
+			for rows.Next() {
+				var c claimed
+				var why string
 				c.orgID = lc.orgID
-				err := r.Scan(&c.id, &c.campaignID, &c.hasContact, &c.to, &c.kind, &c.category, &c.tmplName, &c.tmplLang,
-					&c.params, &c.attempts, &c.consent, &c.restricted, &c.contactExists)
-				return c, err
-			})
-			if err != nil {
+				if err := rows.Scan(&c.id, &c.campaignID, &c.to, &c.kind, &c.tmplName, &c.tmplLang, &c.params, &c.attempts, &why); err != nil {
+					rows.Close()
+					return err
+				}
+				st.add(c.orgID, c.campaignID, stQueued, -1)
+				if why != "" {
+					st.add(c.orgID, c.campaignID, stSkipped, 1)
+					skipped++
+					continue
+				}
+				st.add(c.orgID, c.campaignID, stSending, 1)
+				got = append(got, c)
+			}
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			cands = append(cands, got...)
 		}
-		if len(cands) == 0 {
+		if len(got) == 0 && len(st.m) == 0 {
 			return nil
 		}
+		slices.SortFunc(got, func(a, b claimed) int { return cmp.Compare(a.id, b.id) })
 		var suppressed map[string]bool
-		if s.Suppressed != nil {
-			phones := make([]string, len(cands))
-			for i, c := range cands {
+		if s.Suppressed != nil && len(got) > 0 {
+			phones := make([]string, len(got))
+			for i, c := range got {
 				phones[i] = c.to
 			}
 			if suppressed, err = s.Suppressed.Suppressed(ctx, tx, lc.orgID, phones); err != nil {
 				return err
 			}
 		}
-		var (
-			skipIDs, sendIDs, deferIDs []int64
-			skipWhy                    []string
-			deferMs                    []int64
-			st                         statDeltas
-		)
+		// Rows already marked 'sending' that must not go now: suppressed
+		// ones are skipped; those over the pair limit go back to the queue
+		// for later, their attempt not counted.
+		var skipIDs, deferIDs, deferMs []int64
 		now := time.Now()
-		for _, c := range cands {
-			why := ""
-			switch {
-			case c.hasContact && !c.contactExists:
-				why = ReasonContactDeleted
-			case c.hasContact && c.restricted:
-				why = ReasonRestricted
-			case c.campaignID != 0 && c.consent == "opted_out":
-				// One-off sends to an opted-out contact are the opt-out
-				// confirmation itself; campaign messages are not.
-				why = ReasonOptedOut
-			case c.campaignID != 0 && strings.EqualFold(c.category, "marketing") && c.consent != "opted_in":
-				why = ReasonNoConsent
-			case suppressed[c.to]:
-				why = ReasonSuppressed
-			}
-			if why != "" {
-				skipIDs, skipWhy = append(skipIDs, c.id), append(skipWhy, why)
-				st.add(c.orgID, c.campaignID, stQueued, -1)
-				st.add(c.orgID, c.campaignID, stSkipped, 1)
+		for _, c := range got {
+			if suppressed[c.to] {
+				skipIDs = append(skipIDs, c.id)
+				st.move(c.orgID, c.campaignID, "sending", "skipped")
+				skipped++
 				continue
 			}
 			if wait := lc.pair.take(c.to, now); wait > 0 {
 				deferIDs, deferMs = append(deferIDs, c.id), append(deferMs, wait.Milliseconds())
+				st.move(c.orgID, c.campaignID, "sending", "queued")
 				s.stats.PairDeferred.Add(1)
 				continue
 			}
-			sendIDs = append(sendIDs, c.id)
-			st.add(c.orgID, c.campaignID, stQueued, -1)
-			st.add(c.orgID, c.campaignID, stSending, 1)
-			c.attempts++
-			out = append(out, c.claimed)
+			out = append(out, c)
 		}
 		b := &pgx.Batch{}
 		if len(skipIDs) > 0 {
-			b.Queue(`UPDATE messages m SET status = 'skipped', reason = u.reason, updated_at = now()
-				FROM unnest($2::bigint[], $3::text[]) AS u(id, reason) WHERE m.org_id = $1 AND m.id = u.id`, lc.orgID, skipIDs, skipWhy)
+			b.Queue(`UPDATE messages SET status = 'skipped', reason = $3, attempts = attempts - 1, sending_at = NULL, updated_at = now()
+				WHERE org_id = $1 AND id = ANY($2)`, lc.orgID, skipIDs, ReasonSuppressed)
 		}
 		if len(deferIDs) > 0 {
-			b.Queue(`UPDATE messages m SET next_attempt_at = now() + u.ms * interval '1 millisecond', updated_at = now()
+			b.Queue(`UPDATE messages m SET status = 'queued', attempts = m.attempts - 1, sending_at = NULL,
+					next_attempt_at = now() + u.ms * interval '1 millisecond', updated_at = now()
 				FROM unnest($2::bigint[], $3::bigint[]) AS u(id, ms) WHERE m.org_id = $1 AND m.id = u.id`, lc.orgID, deferIDs, deferMs)
 		}
-		if len(sendIDs) > 0 {
-			b.Queue(`UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1, updated_at = now()
-				WHERE org_id = $1 AND id = ANY($2)`, lc.orgID, sendIDs)
-		}
 		st.queue(b)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		s.stats.Skipped.Add(int64(len(skipIDs)))
-		return nil
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		if errors.Is(err, errLeaseLost) {
@@ -664,26 +657,45 @@ func (s *Sender) claim(ctx context.Context, lc *leased, budget int) ([]claimed, 
 		}
 		return nil, fmt.Errorf("delivery: claim: %w", err)
 	}
+	s.stats.Skipped.Add(skipped)
 	s.stats.Claimed.Add(int64(len(out)))
 	return out, nil
 }
 
-const claimSelect = `SELECT m.id, coalesce(m.campaign_id, 0), m.contact_id IS NOT NULL, m.to_e164, m.kind, m.category,
-		m.template_name, m.template_language, m.params, m.attempts,
-		coalesce(c.consent_state, ''), coalesce(c.restricted, false), c.id IS NOT NULL
-	FROM p JOIN messages m ON m.org_id = $1 AND m.id = p.id
-	LEFT JOIN contacts c ON c.org_id = $1 AND c.id = m.contact_id
-	ORDER BY m.id`
+// The claim is one statement per source: lock the next due rows (SKIP
+// LOCKED: a process that lost its lease a moment ago may still be
+// claiming), decide for each whether it may still go — one-off sends to an
+// opted-out contact are the opt-out confirmation itself, campaign messages
+// are not — and mark it 'sending' or 'skipped' with the reason.
+// $4–$7 are the skip reasons.
+const claimDecide = `,
+	d AS (
+		SELECT m.id, CASE
+			WHEN m.contact_id IS NOT NULL AND c.id IS NULL THEN $4
+			WHEN m.contact_id IS NOT NULL AND c.restricted THEN $5
+			WHEN m.campaign_id IS NOT NULL AND c.consent_state = 'opted_out' THEN $6
+			WHEN m.campaign_id IS NOT NULL AND upper(m.category) = 'MARKETING' AND coalesce(c.consent_state, '') <> 'opted_in' THEN $7
+			ELSE '' END AS why
+		FROM p JOIN messages m ON m.org_id = $1 AND m.id = p.id
+		LEFT JOIN contacts c ON c.org_id = $1 AND c.id = m.contact_id)
+	UPDATE messages m SET
+		status = CASE WHEN d.why = '' THEN 'sending' ELSE 'skipped' END,
+		reason = d.why,
+		sending_at = CASE WHEN d.why = '' THEN now() ELSE m.sending_at END,
+		attempts = CASE WHEN d.why = '' THEN m.attempts + 1 ELSE m.attempts END,
+		updated_at = now()
+	FROM d WHERE m.org_id = $1 AND m.id = d.id
+	RETURNING m.id, coalesce(m.campaign_id, 0), m.to_e164, m.kind, m.template_name, m.template_language, m.params, m.attempts, d.why`
 
 var (
 	claimOneOffSQL = `WITH p AS (
 		SELECT id FROM messages WHERE org_id = $1 AND connection_id = $2 AND campaign_id IS NULL
 		  AND status = 'queued' AND next_attempt_at <= now()
-		ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) ` + claimSelect
+		ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)` + claimDecide
 	claimCampaignSQL = `WITH p AS (
-		SELECT id FROM messages WHERE org_id = $1 AND connection_id = $2 AND campaign_id = $4
+		SELECT id FROM messages WHERE org_id = $1 AND connection_id = $2 AND campaign_id = $8
 		  AND status = 'queued' AND next_attempt_at <= now()
-		ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) ` + claimSelect
+		ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)` + claimDecide
 )
 
 // worker POSTs jobs until the channel closes. Sends are not cancelled by
@@ -790,31 +802,51 @@ func (s *Sender) classify(lc *leased, r claimed, res result, err error) result {
 	return res
 }
 
-// recorder writes answers in batches until the results channel closes.
+// recorder collects answers into batches for the flushers: a batch is cut
+// when it reaches 1,000 answers or a flusher is free, so batches are small
+// when the database keeps up and grow when it does not.
 func (s *Sender) recorder() {
 	const maxBatch = 1000
-	batch := make([]result, 0, maxBatch)
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case r, ok := <-s.results:
+	ready := make(chan []result)
+	var flushers sync.WaitGroup
+	for range recorders {
+		flushers.Go(func() {
+			for b := range ready {
+				s.flush(b)
+			}
+		})
+	}
+	var batch []result
+	for open := true; open; {
+		switch {
+		case len(batch) == 0:
+			r, ok := <-s.results
 			if !ok {
-				s.flush(batch)
-				return
+				open = false
+				break
 			}
-			batch = append(batch, r)
-			if len(batch) < maxBatch {
-				continue
-			}
-		case <-t.C:
-			if len(batch) == 0 {
-				continue
+			batch = append(make([]result, 0, maxBatch), r)
+		case len(batch) >= maxBatch:
+			ready <- batch
+			batch = nil
+		default:
+			select {
+			case r, ok := <-s.results:
+				if !ok {
+					open = false
+					break
+				}
+				batch = append(batch, r)
+			case ready <- batch:
+				batch = nil
 			}
 		}
-		s.flush(batch)
-		batch = batch[:0]
 	}
+	if len(batch) > 0 {
+		ready <- batch
+	}
+	close(ready)
+	flushers.Wait()
 }
 
 // flush records a batch, retrying while the database is away. Answers are
@@ -839,6 +871,8 @@ func (s *Sender) flush(batch []result) {
 }
 
 func (s *Sender) record(ctx context.Context, batch []result) error {
+	t0 := time.Now()
+	defer func() { s.stats.Records.Add(1); s.stats.RecordNanos.Add(int64(time.Since(t0))) }()
 	orgs := make([]int64, len(batch))
 	ids := make([]int64, len(batch))
 	for i, r := range batch {
