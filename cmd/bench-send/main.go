@@ -185,11 +185,13 @@ func (b *bench) campaign(o sendtest.Org, n int) (int64, error) {
 		_, err = tx.Exec(b.ctx, `UPDATE campaign_stats SET queued = $3 WHERE org_id = $1 AND campaign_id = $2`, o.ID, id, tag.RowsAffected())
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	_, err = b.w.Ops.Pool.Exec(b.ctx, `VACUUM ANALYZE messages`)
 	return id, err
+}
+
+// analyze refreshes the planner's statistics after bulk inserts.
+func (b *bench) analyze() error {
+	_, err := b.w.Ops.Pool.Exec(b.ctx, `VACUUM ANALYZE contacts, messages`)
+	return err
 }
 
 func (b *bench) setRunning(orgID int64, ids ...int64) error {
@@ -267,6 +269,9 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 	}
 	id, err := b.campaign(o, msgs)
 	if err != nil {
+		return rateResult{}, err
+	}
+	if err := b.analyze(); err != nil {
 		return rateResult{}, err
 	}
 	s, stop := b.sender(concurrency, true)
@@ -371,6 +376,9 @@ func (b *bench) pacing(caps []int, window time.Duration, concurrency int) ([]pac
 		}
 		all = append(all, one{o, id})
 	}
+	if err := b.analyze(); err != nil {
+		return nil, err
+	}
 	s, stop := b.sender(concurrency, false)
 	for _, x := range all {
 		if err := b.setRunning(x.o.ID, x.id); err != nil {
@@ -427,6 +435,9 @@ func (b *bench) manyOrgs(n, rate int, window time.Duration, concurrency int) (or
 			return orgsResult{}, err
 		}
 		all = append(all, one{o, id})
+	}
+	if err := b.analyze(); err != nil {
+		return orgsResult{}, err
 	}
 	s, stop := b.sender(concurrency, false)
 	start := time.Now()

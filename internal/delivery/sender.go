@@ -186,9 +186,14 @@ type Sender struct {
 	active map[int64]*leased // connection id → its loop
 	loops  sync.WaitGroup
 
-	pause pauseTracker
-	stats SenderStats
+	pause      pauseTracker
+	stats      SenderStats
+	stoppingAt atomic.Int64 // unix nanoseconds when Run's ctx ended
 }
+
+// flushGiveUp bounds how long a stopping process keeps retrying to record
+// answers while the database is away.
+const flushGiveUp = 30 * time.Second
 
 // SenderStats are running totals, for benchmarks and tests.
 type SenderStats struct {
@@ -299,6 +304,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		}
 	}
 	t.Stop()
+	s.stoppingAt.Store(time.Now().UnixNano())
 	s.loops.Wait() // every loop has dispatched or requeued what it claimed
 	close(s.jobs)
 	workers.Wait() // every POST answered
@@ -308,6 +314,10 @@ func (s *Sender) Run(ctx context.Context) error {
 	s.log.Info("sender stopped", "owner", s.o.Owner)
 	return nil
 }
+
+// batchWait is how long answers wait for others before a free flusher
+// takes them.
+const batchWait = 5 * time.Millisecond
 
 // recorders is how many answer batches may be committing at once.
 const recorders = 3
@@ -388,10 +398,17 @@ func (s *Sender) runConn(ctx context.Context, lc *leased) {
 	// rows are being paced out, so a claim's round trips overlap sends.
 	batches := make(chan []claimed)
 	stop := make(chan struct{})
-	go func() {
-		defer close(batches)
-		s.claimLoop(ctx, lc, batches, stop)
-	}()
+	// Unpaced (benchmarks), claiming is the bottleneck: two claimers
+	// take disjoint rows (SKIP LOCKED).
+	claimers := 1
+	if s.o.Unpaced {
+		claimers = 2
+	}
+	var cw sync.WaitGroup
+	for range claimers {
+		cw.Go(func() { s.claimLoop(ctx, lc, batches, stop) })
+	}
+	go func() { cw.Wait(); close(batches) }()
 	halted := false
 	for b := range batches {
 		for i, r := range b {
@@ -431,10 +448,13 @@ func (s *Sender) claimLoop(ctx context.Context, lc *leased, out chan<- []claimed
 		rate := int(lc.rate.Load())
 		budget := 1000
 		if !s.o.Unpaced {
-			budget = max(1, min(1000, int(float64(rate)*s.o.ClaimWindow.Seconds())))
+			// At low rates a window holds a handful of rows; claim at
+			// least a second's worth (up to 25) so a hundred slow numbers
+			// do not cost the database hundreds of claims a second.
+			budget = max(min(rate, 25), min(1000, int(float64(rate)*s.o.ClaimWindow.Seconds())))
 			// Claim the next batch only when the current one is nearly
 			// paced out (lookahead of its rate), so few claimed rows wait.
-			ahead := int64(max(1, rate/lookaheadDiv))
+			ahead := int64(max(2, rate/lookaheadDiv))
 			for lc.pending.Load() > ahead {
 				sleep(ctx, stop, 5*time.Millisecond)
 				if ctx.Err() != nil {
@@ -489,8 +509,8 @@ func (s *Sender) claimLoop(ctx context.Context, lc *leased, out chan<- []claimed
 }
 
 // lookaheadDiv sets the claim lookahead to 1/lookaheadDiv s of the rate
-// (50 ms): enough to hide a claim's round trips.
-const lookaheadDiv = 20
+// (100 ms): enough to hide a claim's round trips on a busy database.
+const lookaheadDiv = 10
 
 func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) {
 	t := time.NewTimer(d)
@@ -817,6 +837,9 @@ func (s *Sender) recorder() {
 		})
 	}
 	var batch []result
+	var since time.Time
+	tick := time.NewTicker(batchWait / 2)
+	defer tick.Stop()
 	for open := true; open; {
 		switch {
 		case len(batch) == 0:
@@ -825,11 +848,18 @@ func (s *Sender) recorder() {
 				open = false
 				break
 			}
-			batch = append(make([]result, 0, maxBatch), r)
+			batch, since = append(make([]result, 0, maxBatch), r), time.Now()
 		case len(batch) >= maxBatch:
 			ready <- batch
 			batch = nil
 		default:
+			// Hand the batch to a free flusher once it has waited
+			// batchWait for company: every commit also takes the
+			// campaign's rollup row, so fewer, larger ones go faster.
+			var offer chan<- []result
+			if time.Since(since) >= batchWait {
+				offer = ready
+			}
 			select {
 			case r, ok := <-s.results:
 				if !ok {
@@ -837,8 +867,9 @@ func (s *Sender) recorder() {
 					break
 				}
 				batch = append(batch, r)
-			case ready <- batch:
+			case offer <- batch:
 				batch = nil
+			case <-tick.C:
 			}
 		}
 	}
@@ -862,6 +893,12 @@ func (s *Sender) flush(batch []result) {
 		err := s.record(ctx, batch)
 		cancel()
 		if err == nil {
+			return
+		}
+		if at := s.stoppingAt.Load(); at != 0 && time.Since(time.Unix(0, at)) > flushGiveUp {
+			// Shutting down and the database stays away: the rows stay
+			// 'sending', become unknown, and their webhooks settle them.
+			s.log.Error("sender: could not record answers before stopping", "n", len(batch), "err", err)
 			return
 		}
 		s.log.Warn("sender: record answers failed; retrying", "attempt", attempt, "n", len(batch), "err", err)
@@ -1009,10 +1046,14 @@ func (s *Sender) record(ctx context.Context, batch []result) error {
 	s.stats.Retried.Add(counts[2])
 	s.stats.Unknown.Add(counts[3])
 	s.stats.Requeued.Add(counts[5])
+	check := map[[2]int64]bool{}
 	for _, p := range paused {
 		if s.pause.note(p.orgID, p.campaignID, p.failed) {
-			s.maybePause(p.orgID, p.campaignID)
+			check[[2]int64{p.orgID, p.campaignID}] = true
 		}
+	}
+	for k := range check {
+		s.maybePause(k[0], k[1])
 	}
 	return nil
 }

@@ -18,10 +18,10 @@ type pacer struct {
 	next time.Time
 }
 
-// burstWindow bounds the catch-up after a pause in the pipeline (a claim's
-// round trips): 100 ms of slots, well inside the one second of burst Meta's
+// burstWindow bounds the catch-up after a pause in the pipeline (a slow
+// claim): 250 ms of slots, well inside the one second of burst Meta's
 // bucket (and the sandbox's) allows.
-const burstWindow = 100 * time.Millisecond
+const burstWindow = 250 * time.Millisecond
 
 func (p *pacer) wait(ctx context.Context, rate int) error {
 	if rate <= 0 {

@@ -471,7 +471,7 @@ func TestSenderPauseResumeSuspendShutdown(t *testing.T) {
 	if _, err := f.w.Ops.Pool.Exec(f.ctx, `UPDATE campaigns SET status = 'paused' WHERE org_id = $1 AND id = $2`, o.ID, c); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(600 * time.Millisecond) // what was claimed before the pause drains
+	time.Sleep(1500 * time.Millisecond) // what was claimed before the pause drains (≤ 1 s of sends)
 	n := len(f.sb.Ledger(o.PNID, 0))
 	time.Sleep(time.Second)
 	if m := len(f.sb.Ledger(o.PNID, 0)); m != n {
