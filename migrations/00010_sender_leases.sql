@@ -17,6 +17,11 @@ ALTER TABLE wa_connections
 -- rows are never scanned past on the way to a running one's.
 CREATE INDEX messages_claim_idx ON messages (org_id, connection_id, campaign_id, id) WHERE status = 'queued';
 
+-- Running campaigns, looked up every second by every worker (discovery,
+-- completion); few rows, so a small partial index.
+CREATE INDEX campaigns_running_idx ON campaigns (org_id, id) WHERE status = 'running';
+
 -- +goose Down
+DROP INDEX campaigns_running_idx;
 DROP INDEX messages_claim_idx;
 ALTER TABLE wa_connections DROP COLUMN send_lease_owner, DROP COLUMN send_lease_until;

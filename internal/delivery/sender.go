@@ -335,9 +335,12 @@ func (s *Sender) discover(ctx context.Context) error {
 			  AND (c.send_lease_until IS NULL OR c.send_lease_until < now())
 			  AND (EXISTS (SELECT 1 FROM messages m WHERE m.org_id = c.org_id AND m.connection_id = c.id
 			               AND m.campaign_id IS NULL AND m.status = 'queued' AND m.next_attempt_at <= now())
-			    OR EXISTS (SELECT 1 FROM campaigns k WHERE k.org_id = c.org_id AND k.status = 'running'
-			               AND EXISTS (SELECT 1 FROM messages m WHERE m.org_id = c.org_id AND m.connection_id = c.id
-			                           AND m.campaign_id = k.id AND m.status = 'queued' AND m.next_attempt_at <= now())))
+			    -- LATERAL … LIMIT 1 keeps the probe keyed on each running
+			    -- campaign, never scanning a paused one's queued rows.
+			    OR EXISTS (SELECT 1 FROM campaigns k, LATERAL (
+			                 SELECT 1 FROM messages m WHERE m.org_id = c.org_id AND m.connection_id = c.id
+			                   AND m.campaign_id = k.id AND m.status = 'queued' AND m.next_attempt_at <= now() LIMIT 1) due
+			               WHERE k.org_id = c.org_id AND k.status = 'running'))
 			ORDER BY random() LIMIT $3
 			FOR UPDATE OF c SKIP LOCKED)
 		UPDATE wa_connections c SET send_lease_owner = $1, send_lease_until = now() + $2::bigint * interval '1 millisecond'

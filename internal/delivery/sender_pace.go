@@ -253,8 +253,9 @@ func (s *Sender) Housekeep(ctx context.Context) error {
 	}
 	_, err = s.pool.Exec(ctx, `UPDATE campaigns k SET status = 'completed', finished_at = now(), updated_at = now()
 		WHERE k.status = 'running' AND k.frozen
-		  AND NOT EXISTS (SELECT 1 FROM wa_connections c JOIN messages m
-		                  ON m.org_id = c.org_id AND m.connection_id = c.id AND m.campaign_id = k.id AND m.status = 'queued'
+		  AND NOT EXISTS (SELECT 1 FROM wa_connections c, LATERAL (
+		                    SELECT 1 FROM messages m WHERE m.org_id = c.org_id AND m.connection_id = c.id
+		                      AND m.campaign_id = k.id AND m.status = 'queued' LIMIT 1) q
 		                  WHERE c.org_id = k.org_id)
 		  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.org_id = k.org_id AND m.status = 'sending' AND m.campaign_id = k.id)`)
 	if err != nil {

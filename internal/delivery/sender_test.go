@@ -49,6 +49,7 @@ func setup(t *testing.T, tweak func(*sandbox.Config)) *fx {
 	cfg.ThroughputPerSec = 0
 	cfg.Delays = sandbox.Delays{Sent: 20 * time.Millisecond, Delivered: 40 * time.Millisecond, Read: 60 * time.Millisecond}
 	cfg.WebhookRetryBase = 50 * time.Millisecond
+	cfg.DeliveredProb = 1 // every message ends delivered or read: the tests wait for it
 	if tweak != nil {
 		tweak(&cfg)
 	}
