@@ -923,6 +923,15 @@ func (s *Sender) record(ctx context.Context, batch []result) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		counts = [7]int64{}
 		paused = paused[:0]
+		// Answers are committed without waiting for the WAL flush: every
+		// answer transaction takes the campaign's rollup row, and holding
+		// it through an fsync serialises the engine. If the server crashes
+		// before the flush, the rows are back in 'sending' — never re-sent
+		// (the claim was durable) — and their webhooks settle them, or they
+		// show as unknown. The claim itself always commits durably.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT m.org_id, m.id, m.status FROM messages m
 			JOIN unnest($1::bigint[], $2::bigint[]) AS t(org_id, id) ON m.org_id = t.org_id AND m.id = t.id
 			ORDER BY m.org_id, m.id FOR UPDATE OF m`, orgs, ids)
