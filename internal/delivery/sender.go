@@ -566,19 +566,32 @@ func (s *Sender) claim(ctx context.Context, lc *leased, budget int) ([]claimed, 
 	var skipped int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		out, skipped = out[:0], 0
-		// Renew the lease, and refuse when it is no longer ours, the
-		// connection stopped, or the org was suspended; then list the
-		// running campaigns.
+		// Refuse when the lease is no longer ours, the connection stopped,
+		// or the org was suspended; renew the lease when half of it is
+		// gone (not at every claim: the row update would serialise
+		// concurrent claims of the connection on its row lock).
 		var rate int
-		err := tx.QueryRow(ctx, `UPDATE wa_connections c SET send_lease_until = now() + $4::bigint * interval '1 millisecond'
+		var renew bool
+		err := tx.QueryRow(ctx, `SELECT c.send_rate, c.send_lease_until < now() + $4::bigint * interval '500 microseconds'
+			FROM wa_connections c
 			WHERE c.org_id = $1 AND c.id = $2 AND c.send_lease_owner = $3 AND c.stopped_at IS NULL
-			  AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = c.org_id AND o.suspended_at IS NOT NULL)
-			RETURNING c.send_rate`, lc.orgID, lc.id, s.o.Owner, s.o.LeaseTTL.Milliseconds()).Scan(&rate)
+			  AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = c.org_id AND o.suspended_at IS NOT NULL)`,
+			lc.orgID, lc.id, s.o.Owner, s.o.LeaseTTL.Milliseconds()).Scan(&rate, &renew)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errLeaseLost
 		}
 		if err != nil {
 			return err
+		}
+		if renew {
+			tag, err := tx.Exec(ctx, `UPDATE wa_connections SET send_lease_until = now() + $4::bigint * interval '1 millisecond'
+				WHERE org_id = $1 AND id = $2 AND send_lease_owner = $3`, lc.orgID, lc.id, s.o.Owner, s.o.LeaseTTL.Milliseconds())
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return errLeaseLost
+			}
 		}
 		lc.rate.Store(int64(rate))
 		rows, err := tx.Query(ctx, `SELECT id FROM campaigns WHERE org_id = $1 AND status = 'running' ORDER BY id`, lc.orgID)
@@ -796,7 +809,10 @@ func (s *Sender) classify(lc *leased, r claimed, res result, err error) result {
 			s.stats.Throttled.Add(1)
 		}
 		if info.SlowRetry && info.Scope >= whatsapp.ScopePhoneNumber {
-			lc.pacer.backoff(res.delay)
+			// Hold the number briefly, not for the whole delay: claimed rows
+			// wait 'sending' behind the pacer, and each later one that hits
+			// the same limit is deferred on its own.
+			lc.pacer.backoff(10 * time.Second)
 		}
 	case whatsapp.ClassAuth:
 		lc.stopped.Store(true)
