@@ -486,7 +486,7 @@ func (b *bench) manyOrgs(n, rate int, window time.Duration, concurrency int) (or
 type firstSendResult struct{ seconds, chunk float64 }
 
 // firstChunk is how many recipients are frozen before the first commit.
-const firstChunk = 10_000
+const firstChunk = 5_000
 
 // firstSend measures "Send now" → first POST accepted for an audience of n
 // with a sender already running (idle, polling).
