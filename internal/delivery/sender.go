@@ -1061,8 +1061,14 @@ func (s *Sender) record(ctx context.Context, batch []result) error {
 		}
 		st.queue(b)
 		for k, why := range stops {
-			b.Queue(`UPDATE wa_connections SET stopped_at = coalesce(stopped_at, now()), stop_reason = $3, updated_at = now()
-				WHERE org_id = $1 AND id = $2`, k[0], k[1], why)
+			// The org learns it from the connection page (stopped_at,
+			// stop_reason) and its audit log.
+			b.Queue(`WITH s AS (
+					UPDATE wa_connections SET stopped_at = now(), stop_reason = $3, updated_at = now()
+					WHERE org_id = $1 AND id = $2 AND stopped_at IS NULL RETURNING org_id, id)
+				INSERT INTO audit_log (org_id, action, target, detail, at)
+				SELECT org_id, 'whatsapp.stopped', 'wa_connection:' || id, jsonb_build_object('reason', $3::text), now() FROM s`,
+				k[0], k[1], why)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})

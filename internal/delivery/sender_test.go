@@ -443,6 +443,10 @@ func TestSenderAuthErrorStopsConnection(t *testing.T) {
 	if reason == "" {
 		t.Error("no stop reason")
 	}
+	var audited int
+	if err := f.w.Ops.Pool.QueryRow(f.ctx, `SELECT count(*) FROM audit_log WHERE org_id = $1 AND action = 'whatsapp.stopped'`, o.ID).Scan(&audited); err != nil || audited != 1 {
+		t.Errorf("audit entries for the stop: %d, %v", audited, err)
+	}
 	f.waitFor("no message in flight", 10*time.Second, func() bool {
 		s, _ := sendtest.CountedStats(f.ctx, f.w.Ops.Pool, o.ID, c)
 		return s.Sending == 0
