@@ -64,9 +64,10 @@ func (p *pacer) backoff(d time.Duration) {
 
 // pairLimiter is Meta's per-recipient limit (doc §6.2): a bucket per
 // recipient refilled one token per interval, burst tokens deep. Only the
-// claim loop of the connection uses it, and only one process paces a
-// connection at a time (the lease), so it needs no lock and no database.
+// claim loops of the connection use it, and only one process paces a
+// connection at a time (the lease), so it needs no database.
 type pairLimiter struct {
+	mu       sync.Mutex
 	interval time.Duration
 	burst    float64
 	m        map[string]*pairState
@@ -85,6 +86,8 @@ func (p *pairLimiter) init(interval time.Duration, burst int) {
 // take spends one token for to and returns 0, or returns how long until a
 // token is there.
 func (p *pairLimiter) take(to string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if now.Sub(p.swept) > time.Duration(p.burst)*p.interval {
 		// Forget recipients whose bucket is full again: a campaign sends
 		// each person one message, and a million entries would otherwise stay.

@@ -589,3 +589,24 @@ func testLogger(t *testing.T) *slog.Logger {
 type tWriter struct{ t *testing.T }
 
 func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// Unpaced (the benchmark's mode), two claimers share a connection: every
+// message still goes exactly once.
+func TestSenderUnpacedSendsEachOnce(t *testing.T) {
+	f := setup(t, nil)
+	o := f.org(80)
+	c, _ := f.campaign(o, 0, 3000, "opted_in", sendtest.Campaign{})
+	f.start(delivery.SenderOptions{Unpaced: true}, nil)
+	f.waitFor("completion", 60*time.Second, func() bool { st, _ := f.campaignStatus(o.ID, c); return st == "completed" })
+	acc := f.accepted(o.PNID)
+	if len(acc) != 3000 {
+		t.Fatalf("accepted %d of 3000", len(acc))
+	}
+	for id, r := range f.ledger(o.ID, c) {
+		if acc[id].WAMID != r.wamid || r.attempts != 1 {
+			t.Fatalf("message %d: %+v", id, r)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	f.checkStats(o.ID, c)
+}
