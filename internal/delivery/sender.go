@@ -29,14 +29,18 @@ import (
 //
 //   - Leases. Meta caps throughput per phone number, so one process at a
 //     time paces a connection: a process leases connections with due work
-//     (wa_connections.send_lease_owner/until, migration 00010), renews the
-//     lease with every claim, and releases it when the work runs out. A
+//     (wa_connections.send_lease_owner/until, migration 00010), checks it
+//     at every claim (renewing it when half gone), and releases it when
+//     the work runs out. A
 //     process killed with -9 loses its leases after LeaseTTL. Every
 //     connection leased by a process gets its own loop, so 100 orgs sending
 //     at once each advance at their own pace; the shared pool of POSTs is
 //     fed by all of them.
-//   - Claim. A loop claims up to one ClaimWindow of its rate (≤ 1,000
-//     rows) with FOR UPDATE SKIP LOCKED, one source at a time: one-off
+//   - Claim. A loop claims up to one ClaimWindow of its rate (at least a
+//     second's worth up to 25, at most 1,000 rows) with FOR UPDATE SKIP
+//     LOCKED, and the next claim only when the current batch is nearly
+//     paced out — the claimed-but-not-posted rows are what a kill -9
+//     turns into 'unknown'. One source at a time: one-off
 //     sends first (campaign_id NULL: opt-out confirmations, test sends),
 //     then each running campaign. In the same transaction it re-checks
 //     each recipient (contact deleted, restricted, opted out, marketing
@@ -51,10 +55,12 @@ import (
 //     (virtual scheduling: the long-run rate is exact) into a bounded pool
 //     of Concurrency POSTs.
 //   - Record. Answers are written in batches (one transaction per ≤ 1,000
-//     answers, rows locked in id order, UPDATE … FROM unnest), statuses
-//     never moving backwards (a webhook may have arrived first), with
-//     campaign_stats in the same transaction. A DB outage holds answers in
-//     memory and retries.
+//     answers: one UPDATE … FROM unnest guarded by the status the answer
+//     was decided for; rows a webhook moved first are locked in id order
+//     and decided again), statuses never moving backwards, with
+//     campaign_stats in the same transaction. These commits do not wait for
+//     the WAL flush (see record); claims always do. A DB outage holds
+//     answers in memory and retries.
 //   - Crash. Rows left 'sending' (the process died between commit and
 //     record) are never re-posted: the webhook processor matches their
 //     status webhooks by biz_opaque_callback_data (the ledger id), and the
@@ -62,7 +68,10 @@ import (
 //     'unknown' (a later webhook still moves them on).
 //   - Housekeeping (every second, in every process; each step is a single
 //     idempotent statement): unknown marking, campaign completion (frozen,
-//     nothing queued or sending).
+//     nothing queued or sending). Auto-pause: a running campaign whose
+//     recent answers (the last PauseWindow seen by this process) fail more
+//     than org_send_settings.pause_error_rate (0.2 without a row) is
+//     paused with the reason in words.
 //
 // Locks are always taken in the order campaigns → messages → campaign_stats
 // (the webhook processor does the same), so the engine's transactions do not
