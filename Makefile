@@ -36,7 +36,7 @@ browser: ## make sure Chromium is there for the browser tests (installs it with 
 	fi
 
 .PHONY: bench
-bench: bench-webhooks bench-import ## run every benchmark (each prints BENCH lines; see QUALITY.md)
+bench: bench-webhooks bench-import bench-send ## run every benchmark (each prints BENCH lines; see QUALITY.md)
 
 .PHONY: bench-webhooks
 bench-webhooks: ## webhook ingestion: signed events/s acknowledged after commit vs a decode-only route (60 s, 256 senders)
@@ -45,6 +45,10 @@ bench-webhooks: ## webhook ingestion: signed events/s acknowledged after commit 
 .PHONY: bench-import
 bench-import: ## CSV import: 1M rows from file to finished vs COPY of the same rows, and 5M rows for memory
 	$(GO) run ./cmd/bench-import
+
+.PHONY: bench-send
+bench-send: ## sending: 200k-message campaign vs bare net/http, pacing at 80 and 1,000 msg/s (60 s), 100 orgs at once, first send of a 1M audience
+	$(GO) run ./cmd/bench-send -msgs 200000 -pacing 60s -orgs 100 -orgs-duration 30s -audience 1000000
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for 1,000,000 executions (QUALITY.md)

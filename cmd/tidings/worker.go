@@ -62,8 +62,18 @@ func (a *app) runWorker(ctx context.Context) error {
 		defer close(processed)
 		delivery.NewProcessor(a.opsConn.Pool, clock.System{}, a.log).Run(ctx)
 	}()
+	// The sending engine: cross-tenant, on the privileged pool. On shutdown
+	// it stops claiming, finishes the sends in flight and records them.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		_ = delivery.NewSender(a.opsConn.Pool, a.conns, a.log.With("component", "sender"), delivery.SenderOptions{
+			Concurrency: a.cfg.Send.Concurrency, UnknownAfter: a.cfg.Send.UnknownAfter, MaxAttempts: a.cfg.Send.MaxAttempts,
+		}).Run(ctx)
+	}()
 	<-ctx.Done()
 	<-processed
+	<-sent
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := client.Stop(stopCtx); err != nil {

@@ -85,11 +85,17 @@ func (p *Processor) ProcessBatch(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		// Separate from the batch: the batch's statements are prepared
+		// before any of them runs, and they name this table.
+		if _, err := tx.Exec(ctx, movesTableSQL); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for _, it := range items {
 			problem := p.queue(b, it, routes)
 			b.Queue(`UPDATE webhook_inbox SET processed_at = $2, problem = $3 WHERE id = $1`, it.id, p.clock.Now(), problem)
 		}
+		b.Queue(flushMovesSQL)
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
@@ -218,23 +224,55 @@ func queueStatus(b *pgx.Batch, r connRoute, s *whatsapp.StatusUpdate) {
 	}
 	ledgerID, _ := strconv.ParseInt(s.BizOpaqueCallbackData, 10, 64)
 	at := unix(s.Timestamp)
+	// The row is locked first (old) so the move recorded for the campaign
+	// rollup is from the status it really had; the rollup itself is updated
+	// once at the end of the batch (flushMoves), after every message lock,
+	// in the same order as the sender's transactions take theirs.
 	b.Queue(`WITH seen AS (
 			INSERT INTO message_status_events (org_id, wamid, status, message_id, error_code, at)
 			VALUES ($1, $2, $3, nullif($4, 0), $5, $6)
-			ON CONFLICT DO NOTHING RETURNING 1)
-		UPDATE messages m SET
-			wamid = coalesce(m.wamid, $2),
-			status = CASE WHEN `+rankSQL("m.status")+` < $7 THEN $3 ELSE m.status END,
-			error_code = CASE WHEN $3 = 'failed' AND `+rankSQL("m.status")+` < $7 THEN $5 ELSE m.error_code END,
-			sent_at = CASE WHEN $3 = 'sent' THEN coalesce(m.sent_at, $6) ELSE m.sent_at END,
-			delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN coalesce(m.delivered_at, $6) ELSE m.delivered_at END,
-			read_at = CASE WHEN $3 = 'read' THEN coalesce(m.read_at, $6) ELSE m.read_at END,
-			failed_at = CASE WHEN $3 = 'failed' THEN coalesce(m.failed_at, $6) ELSE m.failed_at END,
-			updated_at = now()
-		WHERE EXISTS (SELECT 1 FROM seen) AND m.org_id = $1
-		  AND (m.wamid = $2 OR (m.wamid IS NULL AND m.id = $4))`,
+			ON CONFLICT DO NOTHING RETURNING 1),
+		old AS (
+			SELECT m.org_id, m.id, m.status, m.campaign_id FROM messages m
+			WHERE EXISTS (SELECT 1 FROM seen) AND m.org_id = $1
+			  AND (m.wamid = $2 OR (m.wamid IS NULL AND m.id = $4))
+			FOR UPDATE),
+		upd AS (
+			UPDATE messages m SET
+				wamid = coalesce(m.wamid, $2),
+				status = CASE WHEN `+rankSQL("m.status")+` < $7 THEN $3 ELSE m.status END,
+				error_code = CASE WHEN $3 = 'failed' AND `+rankSQL("m.status")+` < $7 THEN $5 ELSE m.error_code END,
+				sent_at = CASE WHEN $3 = 'sent' THEN coalesce(m.sent_at, $6) ELSE m.sent_at END,
+				delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN coalesce(m.delivered_at, $6) ELSE m.delivered_at END,
+				read_at = CASE WHEN $3 = 'read' THEN coalesce(m.read_at, $6) ELSE m.read_at END,
+				failed_at = CASE WHEN $3 = 'failed' THEN coalesce(m.failed_at, $6) ELSE m.failed_at END,
+				updated_at = now()
+			FROM old WHERE m.org_id = old.org_id AND m.id = old.id
+			RETURNING m.campaign_id, old.status AS old_status, m.status AS new_status)
+		INSERT INTO delivery_moves (org_id, campaign_id, old_status, new_status)
+		SELECT $1, campaign_id, old_status, new_status FROM upd
+		WHERE campaign_id IS NOT NULL AND old_status <> new_status`,
 		r.orgID, s.WAMID, s.Status, ledgerID, code, at, rank)
 }
+
+// movesTableSQL makes the session's scratch table of status moves (emptied
+// at every commit).
+const movesTableSQL = `CREATE TEMP TABLE IF NOT EXISTS delivery_moves (
+	org_id bigint, campaign_id bigint, old_status text, new_status text) ON COMMIT DELETE ROWS`
+
+// flushMovesSQL folds the batch's status moves into campaign_stats.
+var flushMovesSQL = func() string {
+	cols := []string{"queued", "sending", "sent", "delivered", "read", "failed", "skipped", "unknown"}
+	var sel, set []string
+	for _, c := range cols {
+		sel = append(sel, "count(*) FILTER (WHERE new_status = '"+c+"') - count(*) FILTER (WHERE old_status = '"+c+"')")
+		set = append(set, c+" = s."+c+" + excluded."+c)
+	}
+	return `INSERT INTO campaign_stats AS s (org_id, campaign_id, ` + strings.Join(cols, ", ") + `, updated_at)
+		SELECT org_id, campaign_id, ` + strings.Join(sel, ", ") + `, now()
+		FROM delivery_moves GROUP BY org_id, campaign_id ORDER BY org_id, campaign_id
+		ON CONFLICT (org_id, campaign_id) DO UPDATE SET ` + strings.Join(set, ", ") + `, updated_at = now()`
+}()
 
 // rankSQL mirrors whatsapp.StatusRank for a column.
 func rankSQL(col string) string {

@@ -78,6 +78,8 @@ type Config struct {
 	Mail     MailConfig
 	Operator Operator
 
+	Send SendConfig
+
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	// DataDir holds the development cluster and generated dev secrets.
@@ -97,6 +99,21 @@ type MailConfig struct {
 	SMTPPassword string
 	// SMTPTLS is "starttls" (default), "tls" or "none".
 	SMTPTLS string
+}
+
+// SendConfig tunes the sending engine in `tidings worker`.
+type SendConfig struct {
+	// Concurrency is how many sends one worker process has in flight
+	// (SEND_CONCURRENCY).
+	Concurrency int
+	// UnknownAfter is how long a message may stay "sending" (its POST made,
+	// no answer recorded: the worker died or the answer was lost) before it
+	// is shown as unknown; a later status webhook still settles it
+	// (SEND_UNKNOWN_AFTER).
+	UnknownAfter time.Duration
+	// MaxAttempts bounds the tries of a message that keeps failing with
+	// transient errors (SEND_MAX_ATTEMPTS).
+	MaxAttempts int
 }
 
 // Operator is who runs this Tidings installation; it replaces the
@@ -147,6 +164,11 @@ func Load(mode Mode, getenv Getenv) (Config, error) {
 		Name:    r.str("OPERATOR_NAME", "Tidings"),
 		Email:   r.str("OPERATOR_EMAIL", "privacy@localhost"),
 		Address: r.str("OPERATOR_ADDRESS", "Address not configured"),
+	}
+	c.Send = SendConfig{
+		Concurrency:  r.integer("SEND_CONCURRENCY", 64, 1, 4096),
+		UnknownAfter: r.duration("SEND_UNKNOWN_AFTER", 10*time.Minute),
+		MaxAttempts:  r.integer("SEND_MAX_ATTEMPTS", 5, 1, 100),
 	}
 	c.LogLevel = r.str("LOG_LEVEL", "info")
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
@@ -214,6 +236,11 @@ func (c *Config) validate(r *reader) {
 	}
 	if c.SessionIdleTimeout <= 0 || c.SessionMaxAge < c.SessionIdleTimeout {
 		r.fail("SESSION_IDLE_TIMEOUT must be positive and no longer than SESSION_MAX_AGE")
+	}
+	if c.Send.UnknownAfter < 30*time.Second {
+		// A send may legitimately wait for its answer up to the client's
+		// timeout (15 s); calling it unknown before then would be wrong.
+		r.fail("SEND_UNKNOWN_AFTER must be at least 30s (a send may wait 15s for its answer)")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -80,3 +80,23 @@ func TestOutboxOnlyInDev(t *testing.T) {
 		t.Errorf("outbox in production: %v", err)
 	}
 }
+
+func TestSendSettings(t *testing.T) {
+	c, err := Load(ModeDev, env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Send.Concurrency != 64 || c.Send.UnknownAfter != 10*time.Minute || c.Send.MaxAttempts != 5 {
+		t.Errorf("defaults: %+v", c.Send)
+	}
+	c, err = Load(ModeDev, env(map[string]string{"SEND_CONCURRENCY": "128", "SEND_UNKNOWN_AFTER": "2m", "SEND_MAX_ATTEMPTS": "8"}))
+	if err != nil || c.Send.Concurrency != 128 || c.Send.UnknownAfter != 2*time.Minute || c.Send.MaxAttempts != 8 {
+		t.Errorf("set: %+v, %v", c.Send, err)
+	}
+	_, err = Load(ModeDev, env(map[string]string{"SEND_CONCURRENCY": "0", "SEND_UNKNOWN_AFTER": "5s", "SEND_MAX_ATTEMPTS": "x"}))
+	for _, want := range []string{"SEND_CONCURRENCY", "SEND_UNKNOWN_AFTER must be at least 30s", "SEND_MAX_ATTEMPTS"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}

@@ -198,6 +198,30 @@ func (c *Cluster) Stop() error {
 	return nil
 }
 
+// RestartImmediate stops the server the way a crash would (pg_ctl stop -m
+// immediate: no checkpoint, crash recovery at the next start) and starts it
+// again on the same port, as `pg_ctl restart -m immediate` does; restart
+// itself is not used because it cannot send the server's output to the log
+// file. For crash-safety tests.
+func (c *Cluster) RestartImmediate(ctx context.Context) error {
+	if err := c.resolveTools(); err != nil {
+		return err
+	}
+	unlock, err := lockDir(ctx, c.Dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if out, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir(), "-m", "immediate", "-w", "-t", waitSeconds()); err != nil {
+		return fmt.Errorf("pgboot: pg_ctl stop -m immediate: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	out, err := c.run(ctx, "pg_ctl", "start", "-D", c.dataDir(), "-l", filepath.Join(c.Dir, logFile), "-w", "-t", waitSeconds())
+	if err != nil {
+		return fmt.Errorf("pgboot: pg_ctl start after an immediate stop: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
 // EnsureDatabase creates (if missing) the database name and the three roles
 // (see EnsureRoles and PrepareDatabase) and returns their connection URLs. The
 // role passwords are generated once and kept in the cluster's passwords file,
