@@ -176,6 +176,9 @@ func (s *Service) createImport(ctx context.Context, orgID, userID int64, filenam
 	if err != nil {
 		return Import{}, Preview{}, err
 	}
+	if !hasPhoneColumn(head.header, head.rows) {
+		return Import{}, Preview{}, fileProblem("no_phone_column", "This file has no column of phone numbers: no column is headed like one (Phone, Mobile, WhatsApp…) and none of the first %d rows holds a number. Every contact needs a phone number: add a column of them and upload the file again.", len(head.rows))
+	}
 	filename = cleanText(filepath.Base(strings.ReplaceAll(filename, `\`, "/")))
 	if filename == "" || filename == "." || filename == "/" {
 		filename = "contacts.csv"

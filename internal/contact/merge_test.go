@@ -402,6 +402,8 @@ func TestFileProblems(t *testing.T) {
 		{"too large", strings.Repeat("07911 500001,x\n", 6000), "too_large"},
 		{"too many rows", strings.Repeat("07911 500001,x\n", 60), "too_many_rows"},
 		{"bad utf-16", "\xff\xfe" + string([]byte{0x00, 0xd8, 0x00, 0xd8, 0x41, 0x00, 0x00, 0xdc}), "encoding"},
+		{"no phone-looking column", "name,email,city\nAnn,ann@example.com,Leeds\nBen,ben@example.com,York\n", "no_phone_column"},
+		{"no header, no numbers", "Ann;Leeds;12\nBen;York;7\n", "no_phone_column"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -452,6 +454,21 @@ func TestFileProblems(t *testing.T) {
 	entries, _ := osReadDir(e.dir)
 	if len(entries) != 0 {
 		t.Errorf("files left in the upload folder: %v", entries)
+	}
+}
+
+// A phone column is found by its header or by its cells, however odd the
+// other one is.
+func TestUploadFindsUnusualPhoneColumns(t *testing.T) {
+	e := setup(t)
+	for name, data := range map[string]string{
+		"odd header":            "who,contact details\nAnn,+44 7911 600001\nBen,07911 600002\n",
+		"phone header, no rows": "Name;Handynummer\nAnn;\nBen;n/a\n",
+		"numbers with words":    "client,reach on\nAnn,tel. 0791 160 0003 ext 2\n",
+	} {
+		if _, _, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "x.csv", strings.NewReader(data)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
