@@ -32,7 +32,7 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func (a *app) runWorker(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
-		Clock: clock.System{}, Log: a.log})
+		Clock: clock.System{}, Log: a.log, Uploads: a.contacts})
 	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(a.opsConn.Pool), &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
