@@ -456,6 +456,12 @@ func (s *Service) ConfirmImport(ctx context.Context, orgID, userID, importID int
 		if r.Status != StatusUploaded || s.path(r.StoredName) == "" {
 			return ErrImportState
 		}
+		// A custom field left unnamed is named after its column.
+		for i := range settings.Columns {
+			if c := &settings.Columns[i]; c.Kind == ColAttribute && strings.TrimSpace(c.Key) == "" && i < len(r.Header) {
+				c.Key = r.Header[i]
+			}
+		}
 		fe := validateSettings(&settings, len(r.Header))
 		if settings.OptedIn {
 			if att == nil {
