@@ -475,13 +475,13 @@ func TestUploadFindsUnusualPhoneColumns(t *testing.T) {
 // A column mapped to a custom field without a name takes its heading.
 func TestCustomFieldNamedAfterItsColumn(t *testing.T) {
 	e := setup(t)
-	im, err := e.importFile(e.orgA, "c.csv", csvOf("phone,Loyalty Tier", "07911 600011,gold"), func(p *Preview) ImportSettings {
+	im, err := e.importFile(e.orgA, "c.csv", csvOf("phone,Loyalty Tier", "07911 100021,gold"), func(p *Preview) ImportSettings {
 		return ImportSettings{Columns: []Column{{Kind: ColPhone}, {Kind: ColAttribute}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeAddNew}
 	}, nil)
 	if err != nil || im.Status != StatusFinished {
 		t.Fatalf("import: %v %s %s", err, im.Status, im.Error)
 	}
-	if c := e.contactByPhone(e.orgA, "+447911600011"); c.Attributes["loyalty_tier"] != "gold" {
+	if c := e.contactByPhone(e.orgA, "+447911100021"); c.Attributes["loyalty_tier"] != "gold" {
 		t.Errorf("attributes %v, want loyalty_tier=gold", c.Attributes)
 	}
 }
