@@ -528,3 +528,34 @@ func TestConfirmValidation(t *testing.T) {
 		t.Errorf("confirming twice: %v", err)
 	}
 }
+
+// An org's first import takes the fresh-org merge: chosen lists, consent
+// events and duplicates behave as in the general merge.
+func TestFreshOrgImport(t *testing.T) {
+	e := setup(t)
+	l, err := e.svc.CreateList(e.ctx, e.orgB, e.user, "Walk-ins", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := func(p *Preview) ImportSettings {
+		s := settingsFor(ModeAddNew, true)(p)
+		s.ListIDs = []int64{l.ID}
+		return s
+	}
+	im := e.mustImport(e.orgB, csvOf("phone,name,email,tags,city",
+		"07911 100031,Ann,,,", "07911 100032,Ben,,,", "+44 7911 100031,Ann again,,,", "12,Bad,,,"), st, &testAttestation)
+	e.checkLines(e.orgB, im, []lineWant{imported(2, "+447911100031"), imported(3, "+447911100032"), duplicate(4, 2), rejected(5, "not a valid phone number for GB")})
+	for _, p := range []string{"+447911100031", "+447911100032"} {
+		c := e.contactByPhone(e.orgB, p)
+		if got := e.listNames(e.orgB, c.ID); !slices.Equal(got, []string{"Walk-ins"}) {
+			t.Errorf("%s lists %v", p, got)
+		}
+		if c.ConsentState != ConsentOptedIn {
+			t.Errorf("%s consent %s", p, c.ConsentState)
+		}
+	}
+	if n := e.count(e.orgB, `SELECT count(*) FROM consent_events WHERE org_id = ? AND import_id = ? AND attestation_id = ? AND lawful_basis <> ''`,
+		e.orgB, im.ID, im.AttestationID); n != 2 {
+		t.Errorf("%d attested consent events, want 2", n)
+	}
+}
