@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -27,6 +27,9 @@ import (
 // while the import runs makes the insert meet the unique key: the import
 // then takes the general merge instead (a savepoint; nothing is lost).
 var errNotFresh = errors.New("contact: the org has contacts now")
+
+// noLine marks a suspect number whose first line is not known yet.
+const noLine = math.MaxInt32
 
 // freshOrg says whether the org has no contacts.
 func (s *Service) freshOrg(ctx context.Context, tx pgx.Tx, im Import) (bool, error) {
@@ -92,7 +95,7 @@ type bloom struct {
 	mask uint64
 }
 
-const maxBloomBits = 1 << 25
+var maxBloomBits uint64 = 1 << 25
 
 func newBloom(n int64) *bloom {
 	m := min(uint64(1)<<bits.Len64(uint64(n)*10), maxBloomBits) // a power of two
@@ -116,94 +119,4 @@ func (b *bloom) add(k uint64) bool {
 		}
 	}
 	return present
-}
-
-// mergeFresh merges the staged rows into an org that had no contacts when
-// the import began. errNotFresh: someone added a contact of a number in the
-// file meanwhile (roll back to before the call and merge instead).
-func (s *Service) mergeFresh(ctx context.Context, tx pgx.Tx, im Import, c Counts) (Counts, error) {
-	st := im.Settings
-	state, kind := newContactConsent(st)
-	args := pgx.NamedArgs{"org": im.OrgID, "imp": im.ID, "now": s.clock.Now(), "user": nullID(im.CreatedBy),
-		"state": state, "kind": kind, "att": nil, "listids": []int64{}}
-	if kind == EventOptIn {
-		args["att"] = im.AttestationID
-	}
-	if st.ListIDs != nil {
-		args["listids"] = st.ListIDs
-	}
-	const insert = `INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_ids, created_by, created_at, updated_at)
-		SELECT @org, s.phone, s.name, s.email, s.language, s.attrs::jsonb, s.tags, @state, ARRAY[@imp::bigint], @user::bigint, @now, @now`
-
-	// Rows not suspected of repeating a number: each is its number's first
-	// line, and the org has no contact of it. (No RETURNING feeding the
-	// consent events: measured, that costs more than reading the new
-	// contacts back in a statement of its own.)
-	t0 := time.Now()
-	tag, err := tx.Exec(ctx, insert+` FROM import_stage s WHERE s.reason IS NULL AND NOT s.suspect`, args)
-	if isDuplicate(err) {
-		return c, errNotFresh
-	}
-	if err != nil {
-		return c, fmt.Errorf("contact: import %d: merge: %w", im.ID, err)
-	}
-	first := tag.RowsAffected()
-
-	// Suspects: the first line of each of their numbers over the whole file
-	// decides; a suspect that is one (a false positive of the filter) is a
-	// new contact, the others are its duplicates.
-	var more int64
-	t1 := time.Now()
-	err = tx.QueryRow(ctx, `WITH f AS MATERIALIZED (
-			SELECT phone, min(line) AS first_line FROM import_stage
-			WHERE reason IS NULL AND phone IN (SELECT phone FROM import_stage WHERE suspect)
-			GROUP BY phone
-		), up AS (`+insert+`
-			FROM import_stage s JOIN f ON f.phone = s.phone AND f.first_line = s.line WHERE s.suspect
-			RETURNING 1
-		), dup AS (
-			INSERT INTO contact_import_rejects (org_id, import_id, line, reason, value, record)
-			SELECT @org, @imp, s.line, 'duplicate of line ' || f.first_line, s.phone, s.record
-			FROM import_stage s JOIN f ON f.phone = s.phone WHERE s.suspect AND s.line <> f.first_line
-			RETURNING 1
-		) SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM dup)`, args).Scan(&more, &c.Duplicate)
-	if isDuplicate(err) {
-		return c, errNotFresh
-	}
-	if err != nil {
-		return c, fmt.Errorf("contact: import %d: merge suspects: %w", im.ID, err)
-	}
-
-	// The new contacts' first consent event and lists: every contact of the
-	// org that this import alone brought (one created by hand meanwhile has
-	// no import).
-	t2 := time.Now()
-	const mine = `c.org_id = @org AND c.import_ids = ARRAY[@imp::bigint]`
-	if kind != nil {
-		if _, err := tx.Exec(ctx, `INSERT INTO consent_events (org_id, contact_id, kind, source, lawful_basis, evidence, attestation_id, import_id, actor_user_id, at)
-			SELECT @org, c.id, @kind::text, 'import',
-				coalesce((SELECT a.lawful_basis FROM consent_attestations a WHERE a.org_id = @org AND a.id = @att::bigint), ''),
-				'', @att::bigint, @imp, @user::bigint, @now FROM contacts c WHERE `+mine, args); err != nil {
-			return c, fmt.Errorf("contact: import %d: consent events: %w", im.ID, err)
-		}
-	}
-	if len(st.ListIDs) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO contact_list_members (org_id, list_id, contact_id, added_at)
-			SELECT @org, l, c.id, @now FROM contacts c, unnest(@listids::bigint[]) l WHERE `+mine, args); err != nil {
-			return c, fmt.Errorf("contact: import %d: list members: %w", im.ID, err)
-		}
-	}
-	c.Imported = first + more
-	t3 := time.Now()
-	if _, err := tx.Exec(ctx, `INSERT INTO contact_import_rejects (org_id, import_id, line, reason, value, record)
-		SELECT @org, @imp, line, reason, value, record FROM import_stage WHERE reason IS NOT NULL`, args); err != nil {
-		return c, fmt.Errorf("contact: import %d: rejected rows: %w", im.ID, err)
-	}
-	s.log.DebugContext(ctx, "contact import: fresh merge", "insert_s", t1.Sub(t0).Seconds(), "suspects_s", t2.Sub(t1).Seconds(),
-		"events_s", t3.Sub(t2).Seconds(), "rejects_s", time.Since(t3).Seconds())
-	if c.Read != c.Imported+c.Duplicate+c.Rejected {
-		return c, fmt.Errorf("contact: import %d: %d rows read, but %d imported, %d duplicate and %d rejected",
-			im.ID, c.Read, c.Imported, c.Duplicate, c.Rejected)
-	}
-	return c, nil
 }

@@ -559,3 +559,15 @@ func TestFreshOrgImport(t *testing.T) {
 		t.Errorf("%d attested consent events, want 2", n)
 	}
 }
+
+// The fresh-org load with tiny chunks and a Bloom filter so small that
+// most numbers are suspects: every row must still have exactly the outcome
+// the corpus and the fresh-org test expect.
+func TestFreshOrgLoadChunksAndFalsePositives(t *testing.T) {
+	chunks, bits := chunkRows, maxBloomBits
+	chunkRows, maxBloomBits = 2, 64
+	defer func() { chunkRows, maxBloomBits = chunks, bits }()
+	t.Run("corpus", TestImportCorpus)
+	t.Run("fresh org", TestFreshOrgImport)
+	t.Run("rejected rows", TestRejectedCSV)
+}

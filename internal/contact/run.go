@@ -257,6 +257,26 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, im Import, path string, p
 	if err != nil {
 		return Counts{}, err
 	}
+	if fresh && !slices.ContainsFunc(im.Settings.Columns, func(c Column) bool { return c.Kind == ColList }) {
+		if _, err := tx.Exec(ctx, `SAVEPOINT fresh_load`); err != nil {
+			return Counts{}, fmt.Errorf("contact: import %d: %w", im.ID, err)
+		}
+		t0 := time.Now()
+		c, err := s.loadFresh(ctx, tx, im, path, prog)
+		prog.mergeTime = time.Since(t0) - prog.copyTime
+		if !errors.Is(err, errNotFresh) {
+			return c, err
+		}
+		s.log.InfoContext(ctx, "contact import: the org gained contacts meanwhile; merging", "org_id", im.OrgID, "import_id", im.ID)
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT fresh_load`); err != nil {
+			return Counts{}, fmt.Errorf("contact: import %d: %w", im.ID, err)
+		}
+		prog.read.Store(0)
+		prog.rejected.Store(0)
+		prog.phoneReject.Store(0)
+		prog.hasLists.Store(false)
+		prog.phase.Store(PhaseReading)
+	}
 	c, err := s.stage(ctx, tx, im, path, prog)
 	if err != nil {
 		return c, err
@@ -264,19 +284,6 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, im Import, path string, p
 	prog.phase.Store(PhaseMerging)
 	t1 := time.Now()
 	defer func() { prog.mergeTime = time.Since(t1) }()
-	if fresh && !prog.hasLists.Load() {
-		if _, err := tx.Exec(ctx, `SAVEPOINT fresh_merge`); err != nil {
-			return c, fmt.Errorf("contact: import %d: %w", im.ID, err)
-		}
-		fc, err := s.mergeFresh(ctx, tx, im, c)
-		if !errors.Is(err, errNotFresh) {
-			return fc, err
-		}
-		s.log.InfoContext(ctx, "contact import: the org gained contacts meanwhile; merging", "org_id", im.OrgID, "import_id", im.ID)
-		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT fresh_merge`); err != nil {
-			return c, fmt.Errorf("contact: import %d: %w", im.ID, err)
-		}
-	}
 	return s.merge(ctx, tx, im, c, prog.hasLists.Load())
 }
 
@@ -297,7 +304,7 @@ func (s *Service) stage(ctx context.Context, tx pgx.Tx, im Import, path string, 
 
 	format := fileFormat{Encoding: im.Encoding, Delimiter: []rune(im.Delimiter + ",")[0]}
 	t0 := time.Now()
-	pl := newPipeline(ctx, newRecordReader(f, format), newRowParser(im.Settings), im.Settings.HasHeader, s.opt.MaxRows, s.opt.Parsers, prog)
+	pl := newPipeline(ctx, newRecordReader(f, format), newRowParser(im.Settings), im.Settings.HasHeader, s.opt.MaxRows, s.opt.Parsers, 0, prog)
 	src := &stageSource{p: pl, vals: make([]any, len(stageColumns)), seen: newBloom(min(max(im.EstimatedRows, 1024), s.opt.MaxRows))}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, stageColumns, src)
 	pl.wait()
@@ -536,11 +543,14 @@ func (b *rowBatch) cells(i int) []string {
 	return b.rec.cells[b.rec.offs[j]:b.rec.offs[j+1]]
 }
 
-func newPipeline(ctx context.Context, rr *recordReader, parser *rowParser, header bool, maxRows int64, workers int, prog *progress) *pipeline {
+// ahead is how many parsed rows may wait for the consumer (beyond a few
+// batches): room to parse on while the database merges a chunk.
+func newPipeline(ctx context.Context, rr *recordReader, parser *rowParser, header bool, maxRows int64, workers, ahead int, prog *progress) *pipeline {
 	ctx, cancel := context.WithCancelCause(ctx)
+	buffered := 2*workers + ahead/batchRows
 	p := &pipeline{ctx: ctx, cancel: cancel, rr: rr, parser: parser, header: header, maxRows: maxRows, prog: prog,
-		work: make(chan *recBatch, 2*workers), out: make(chan *rowBatch, 2*workers),
-		freeRec: make(chan *recBatch, 4*workers+2), freeRow: make(chan *rowBatch, 4*workers+2), early: map[int]*rowBatch{}}
+		work: make(chan *recBatch, 2*workers), out: make(chan *rowBatch, buffered),
+		freeRec: make(chan *recBatch, buffered+2*workers+2), freeRow: make(chan *rowBatch, buffered+2*workers+2), early: map[int]*rowBatch{}}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
