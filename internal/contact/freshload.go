@@ -148,7 +148,7 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	if err := s.freshExtras(ctx, tx, im, kind, args); err != nil {
 		return c, err
 	}
-	s.log.DebugContext(ctx, "contact import: fresh load", "copy_s", copyTime.Seconds(), "insert_s", insertTime.Seconds(),
+	s.log.DebugContext(ctx, "contact import: fresh load", "copy_s", copyTime.Seconds(), "waited_s", src.waited.Seconds(), "insert_s", insertTime.Seconds(),
 		"suspects_s", t2.Sub(t1).Seconds(), "events_s", time.Since(t2).Seconds())
 	if c.Read != c.Imported+c.Duplicate+c.Rejected {
 		return c, fmt.Errorf("contact: import %d: %d rows read, but %d imported, %d duplicate and %d rejected",
@@ -163,7 +163,7 @@ func sqlInt(id int64) string { return fmt.Sprintf("%d", id) }
 
 // chunkRows is how many rows one chunk holds: enough that per-statement
 // costs vanish, few enough that the rows parsed ahead stay a few MiB.
-var chunkRows = 16384
+var chunkRows = 8192
 
 // freshExtras writes the new contacts' first consent event and lists:
 // every contact of the org that this import alone brought (one created by

@@ -550,7 +550,7 @@ func newPipeline(ctx context.Context, rr *recordReader, parser *rowParser, heade
 	buffered := 2*workers + ahead/batchRows
 	p := &pipeline{ctx: ctx, cancel: cancel, rr: rr, parser: parser, header: header, maxRows: maxRows, prog: prog,
 		work: make(chan *recBatch, 2*workers), out: make(chan *rowBatch, buffered),
-		freeRec: make(chan *recBatch, buffered+2*workers+2), freeRow: make(chan *rowBatch, buffered+2*workers+2), early: map[int]*rowBatch{}}
+		freeRec: make(chan *recBatch, 4*workers+2), freeRow: make(chan *rowBatch, 4*workers+2), early: map[int]*rowBatch{}}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -778,12 +778,13 @@ func cellsCopy(cells []string) []string {
 // suspect (seen: no false negatives), and keeps the cells only of those,
 // which alone can be reported as duplicates.
 type stageSource struct {
-	p    *pipeline
-	seen *bloom
-	cur  *rowBatch
-	i    int
-	vals []any
-	err  error
+	waited time.Duration
+	p      *pipeline
+	seen   *bloom
+	cur    *rowBatch
+	i      int
+	vals   []any
+	err    error
 }
 
 func (s *stageSource) Next() bool {
@@ -792,7 +793,9 @@ func (s *stageSource) Next() bool {
 			s.i++
 			return true
 		}
+		t := time.Now()
 		s.cur, s.i = s.p.next(s.cur), -1
+		s.waited += time.Since(t)
 		if s.cur == nil {
 			s.err = s.p.cause()
 			return false
