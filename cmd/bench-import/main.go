@@ -50,6 +50,7 @@ import (
 var (
 	keepDB  bool
 	optedIn bool
+	bulk    bool
 )
 
 // password given to the three roles on the bench's server: the same as
@@ -66,6 +67,7 @@ func main() {
 	fast := flag.Bool("fast", false, "start the throw-away PostgreSQL with fsync off (like the test suite's)")
 	keep := flag.Bool("keep", false, "keep the bench database (with TEST_DATABASE_URL) to look at afterwards")
 	flag.BoolVar(&optedIn, "opted-in", true, "import as opted in (an attested consent event per new contact) rather than consent unknown")
+	flag.BoolVar(&bulk, "bulk", false, "give the import service the privileged handle (contact.Options.Bulk): COPY straight into contacts")
 	flag.Parse()
 	keepDB = *keep
 	if err := run(*rows, *rows5m, *reps, *fast); err != nil {
@@ -125,7 +127,7 @@ func run(rows, rows5m, reps int, fast bool) error {
 
 	var version, fsync string
 	_ = owner.Pool.QueryRow(ctx, "SELECT version(), current_setting('fsync')").Scan(&version, &fsync)
-	fmt.Printf("nproc: %d\nversion: %s\nfsync: %s\n", runtime.NumCPU(), version, fsync)
+	fmt.Printf("nproc: %d\nversion: %s\nfsync: %s\nbulk (privileged COPY): %v\n", runtime.NumCPU(), version, fsync, bulk)
 
 	file := filepath.Join(work, "contacts.csv")
 	st, err := writeFile(file, rows)
@@ -414,8 +416,12 @@ func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file 
 	if err != nil {
 		return res, err
 	}
+	opsURL := "-"
+	if bulk {
+		opsURL = urls.Ops
+	}
 	cmd := exec.CommandContext(ctx, self, "child", urls.App, filepath.Join(work, "uploads"), upload,
-		strconv.FormatInt(org, 10), strconv.FormatInt(user, 10), strconv.Itoa(rows), strconv.FormatBool(optedIn))
+		strconv.FormatInt(org, 10), strconv.FormatInt(user, 10), strconv.Itoa(rows), strconv.FormatBool(optedIn), opsURL)
 	cmd.Stderr = os.Stderr
 	cmd.Env = os.Environ()
 	if rows <= 1_000_000 {
@@ -454,8 +460,8 @@ func copyFile(src, dst string) error {
 // child runs one import as the app would: the runtime role, RLS, the
 // service's own pipeline; it prints a childResult as JSON.
 func child(args []string) int {
-	if len(args) != 7 {
-		fmt.Fprintln(os.Stderr, "usage: bench-import child APP_URL UPLOAD_DIR FILE ORG USER ROWS OPTED_IN")
+	if len(args) != 8 {
+		fmt.Fprintln(os.Stderr, "usage: bench-import child APP_URL UPLOAD_DIR FILE ORG USER ROWS OPTED_IN OPS_URL|-")
 		return 2
 	}
 	appURL, dir, file := args[0], args[1], args[2]
@@ -471,8 +477,17 @@ func child(args []string) int {
 	}
 	defer conn.Close()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	svc := contact.NewService(db.NewTenant(conn), noJobs{}, clock.System{}, log,
-		contact.Options{UploadDir: dir, MaxRows: rows, MaxUploadBytes: 1 << 40})
+	opt := contact.Options{UploadDir: dir, MaxRows: rows, MaxUploadBytes: 1 << 40}
+	if args[7] != "-" {
+		ops, err := db.Open(ctx, args[7], db.Options{MaxConns: 2, AppName: "bench-import"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer ops.Close()
+		opt.Bulk = db.NewPrivileged(ops, log)
+	}
+	svc := contact.NewService(db.NewTenant(conn), noJobs{}, clock.System{}, log, opt)
 	start := time.Now()
 	im, pv, err := svc.CreateImportFromFile(ctx, org, user, "contacts.csv", file)
 	if err != nil {

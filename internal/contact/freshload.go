@@ -73,9 +73,46 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	const insert = `INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_ids, created_by, created_at, updated_at)
 		SELECT @org, s.phone, s.name, s.email, s.language, s.attrs::jsonb, s.tags, @state, ARRAY[@imp::bigint], @user::bigint, @now, @now`
 	var copyTime, insertTime time.Duration
+	var direct *directChunk
+	if s.opt.Bulk != nil {
+		direct = &directChunk{src: src, state: state, imp: []int64{im.ID}, user: nullID(im.CreatedBy), now: args["now"],
+			org: im.OrgID, vals: make([]any, len(directColumns))}
+	}
 	for !src.end {
 		src.left = chunkRows
 		t := time.Now()
+		if direct != nil {
+			// Certain first lines straight into contacts; the chunk's
+			// suspects and rejected rows into the chunk table.
+			direct.held = direct.held[:0]
+			n, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, directColumns, direct)
+			if perr := pl.error(); perr != nil {
+				return c, perr
+			}
+			if isDuplicate(err) {
+				return c, errNotFresh
+			}
+			if err != nil {
+				return c, fmt.Errorf("contact: import %d: copy contacts: %w", im.ID, err)
+			}
+			c.Imported += n
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_chunk"}, stageColumns, pgx.CopyFromRows(direct.held)); err != nil {
+				return c, fmt.Errorf("contact: import %d: copy: %w", im.ID, err)
+			}
+			copyTime += time.Since(t)
+			if len(direct.held) > 0 {
+				t = time.Now()
+				if _, err := tx.Exec(ctx, `INSERT INTO import_suspects SELECT line, phone, name, email, language, tags, attrs, record
+						FROM import_chunk WHERE suspect;
+					INSERT INTO contact_import_rejects (org_id, import_id, line, reason, value, record)
+						SELECT `+sqlInt(im.OrgID)+`, `+sqlInt(im.ID)+`, line, reason, value, record FROM import_chunk WHERE reason IS NOT NULL;
+					TRUNCATE import_chunk`); err != nil {
+					return c, fmt.Errorf("contact: import %d: merge: %w", im.ID, err)
+				}
+				insertTime += time.Since(t)
+			}
+			continue
+		}
 		n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_chunk"}, stageColumns, src)
 		copyTime += time.Since(t)
 		if perr := pl.error(); perr != nil {
@@ -228,6 +265,51 @@ func (s *chunkSource) Values() ([]any, error) {
 }
 
 func (s *chunkSource) Err() error { return s.stageSource.Err() }
+
+// directColumns are those a direct load COPYs into contacts.
+var directColumns = []string{"org_id", "phone_e164", "name", "email", "language", "attributes", "tags",
+	"consent_state", "import_ids", "created_by", "created_at", "updated_at"}
+
+// directChunk feeds one chunk's COPY into contacts (with Options.Bulk):
+// the rows that are certainly their number's first line. It holds back
+// the chunk's suspects and rejected rows, as staging rows.
+type directChunk struct {
+	src   *chunkSource
+	held  [][]any
+	vals  []any
+	org   int64
+	state string
+	imp   []int64
+	user  any
+	now   any
+}
+
+func (d *directChunk) Next() bool {
+	for d.src.Next() {
+		v, err := d.src.Values()
+		if err != nil {
+			d.src.stageSource.err = err
+			return false
+		}
+		if v[8] != nil || v[11].(bool) { // rejected, or a suspect
+			row := slices.Clone(v)
+			if rec, ok := row[10].([]string); ok {
+				row[10] = slices.Clone(rec) // the batch's cells are reused
+			}
+			d.held = append(d.held, row)
+			continue
+		}
+		w := d.vals
+		w[0], w[1], w[2], w[3], w[4], w[5], w[6] = d.org, v[1], v[2], v[3], v[4], v[6], v[5]
+		w[7], w[8], w[9], w[10], w[11] = d.state, d.imp, d.user, d.now, d.now
+		return true
+	}
+	return false
+}
+
+func (d *directChunk) Values() ([]any, error) { return d.vals, nil }
+
+func (d *directChunk) Err() error { return d.src.Err() }
 
 // keyLines is a spill file of (number key, line) pairs, in line order.
 type keyLines struct {
