@@ -558,6 +558,16 @@ func TestFreshOrgImport(t *testing.T) {
 		e.orgB, im.ID, im.AttestationID); n != 2 {
 		t.Errorf("%d attested consent events, want 2", n)
 	}
+
+	// Tags that need quoting in an array literal arrive intact.
+	tricky := e.mustImport(e.orgA, csvOf("phone,name,email,tags,city", `07911 100041,Q,,"q""uote; back\slash; {brace}; NULL; é",`),
+		settingsFor(ModeAddNew, false), nil)
+	if tricky.Counts.Imported != 1 {
+		t.Fatalf("counts %+v", tricky.Counts)
+	}
+	if got, want := e.contactByPhone(e.orgA, "+447911100041").Tags, []string{"NULL", `back\slash`, `q"uote`, "{brace}", "é"}; !slices.Equal(got, want) {
+		t.Errorf("tags %q, want %q", got, want)
+	}
 }
 
 // The fresh-org load with tiny chunks and a Bloom filter so small that
