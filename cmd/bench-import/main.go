@@ -6,7 +6,9 @@
 // RSS is read from the kernel. The baseline, in the same run, is pgx
 // CopyFrom of the same rows, already normalised, into an empty copy of the
 // indexed contacts table. Repeated (-reps, median), then once at 5M rows
-// for memory.
+// for memory. Each repetition also prints the PostgreSQL server's CPU
+// seconds for the baseline and the import (from /proc), which compare the
+// database's work better than wall time on a busy machine.
 //
 //	go run ./cmd/bench-import              # 1M ×3 and 5M
 //	go run ./cmd/bench-import -rows 100000 -rows5m 0 -reps 1   # smoke test
@@ -143,14 +145,22 @@ func run(rows, rows5m, reps int, fast bool) error {
 		if err := reset(ctx, owner); err != nil {
 			return err
 		}
+		cpu0 := pgCPU(ctx, owner)
 		b, err := baseline(ctx, owner, rows)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
+		cpuBase := pgCPU(ctx, owner) - cpu0
 		if err := reset(ctx, owner); err != nil {
 			return err
 		}
+		cpu0 = pgCPU(ctx, owner)
 		res, err := runChild(ctx, owner, urls, work, file, rows)
+		cpuImport := pgCPU(ctx, owner) - cpu0
+		if cpuBase > 0 {
+			fmt.Printf("rep %d: PostgreSQL CPU: baseline %.2f s, import %.2f s (ratio %.2f); importer CPU %.2f s\n",
+				i+1, cpuBase, cpuImport, cpuBase/cpuImport, res.CPUSeconds)
+		}
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -369,6 +379,7 @@ type childResult struct {
 	RunSeconds    float64
 	Counts        contact.Counts
 	PeakMiB       float64
+	CPUSeconds    float64 // the importer process's own CPU time
 	// ListMs: median milliseconds of one 50-contact page of contact.List
 	// over the imported org, by filter (measured after the import).
 	ListMs map[string]float64 `json:",omitempty"`
@@ -436,6 +447,7 @@ func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file 
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.PeakMiB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+		res.CPUSeconds = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	return res, nil
 }
@@ -571,4 +583,56 @@ type noJobs struct{}
 
 func (noJobs) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return &rivertype.JobInsertResult{}, nil
+}
+
+// pgCPU is the CPU seconds used so far by the PostgreSQL server on this
+// machine (the postmaster, its live children, and the children it has
+// reaped), or 0 when /proc cannot tell (another OS, a remote server). On a
+// shared, noisy machine CPU time compares the work of two runs better than
+// wall time does.
+func pgCPU(ctx context.Context, owner *db.Conn) float64 {
+	var pid int
+	if err := owner.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return 0
+	}
+	stat := func(pid int) []string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			return nil
+		}
+		return strings.Fields(s[i+1:]) // [0] is the state: field 3
+	}
+	num := func(f []string, field int) float64 {
+		if len(f) <= field-3 {
+			return 0
+		}
+		v, _ := strconv.ParseFloat(f[field-3], 64)
+		return v
+	}
+	f := stat(pid)
+	if f == nil {
+		return 0
+	}
+	pm := int(num(f, 4))
+	pf := stat(pm)
+	if pf == nil {
+		return 0
+	}
+	ticks := num(pf, 14) + num(pf, 15) + num(pf, 16) + num(pf, 17)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cf := stat(child); cf != nil && int(num(cf, 4)) == pm {
+			ticks += num(cf, 14) + num(cf, 15)
+		}
+	}
+	return ticks / 100 // USER_HZ
 }
