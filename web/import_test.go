@@ -198,9 +198,19 @@ func TestImportWithoutPhoneColumnIsRefused(t *testing.T) {
 	owner := e.NewOwner("Nophone")
 	c := e.Client()
 	c.Login(owner)
-	// The upload is kept for the mapping step, which says no phone column
-	// was found (the user may still choose one the guess missed).
+	// A file in which no column could hold phone numbers (no such header,
+	// no number in the first rows) is refused at upload, and not kept.
 	r := upload(t, c, e, "cities.csv", "Name,City\nAnn,Leeds\nBen,York\n")
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "no column of phone numbers") {
+		t.Fatalf("upload without a phone column: status %d", r.Status)
+	}
+	if ims, _ := e.Contacts.Imports(context.Background(), owner.OrgID, 10); len(ims) != 0 {
+		t.Fatalf("the refused upload made an import: %+v", ims)
+	}
+	// A column that may hold numbers under an unknown header is kept for
+	// the mapping step, which says no phone column was guessed (the user
+	// may choose it).
+	r = upload(t, c, e, "refs.csv", "Name,Ref\nAnn,ref 123456\nBen,ref 654321\n")
 	m := importIDRE.FindStringSubmatch(r.Header.Get("Location"))
 	if r.Status != http.StatusSeeOther || m == nil {
 		t.Fatalf("upload: status %d", r.Status)

@@ -6,7 +6,9 @@
 // RSS is read from the kernel. The baseline, in the same run, is pgx
 // CopyFrom of the same rows, already normalised, into an empty copy of the
 // indexed contacts table. Repeated (-reps, median), then once at 5M rows
-// for memory.
+// for memory. Each repetition also prints the PostgreSQL server's CPU
+// seconds for the baseline and the import (from /proc), which compare the
+// database's work better than wall time on a busy machine.
 //
 //	go run ./cmd/bench-import              # 1M ×3 and 5M
 //	go run ./cmd/bench-import -rows 100000 -rows5m 0 -reps 1   # smoke test
@@ -50,6 +52,7 @@ import (
 var (
 	keepDB  bool
 	optedIn bool
+	bulk    bool
 )
 
 // password given to the three roles on the bench's server: the same as
@@ -66,6 +69,7 @@ func main() {
 	fast := flag.Bool("fast", false, "start the throw-away PostgreSQL with fsync off (like the test suite's)")
 	keep := flag.Bool("keep", false, "keep the bench database (with TEST_DATABASE_URL) to look at afterwards")
 	flag.BoolVar(&optedIn, "opted-in", true, "import as opted in (an attested consent event per new contact) rather than consent unknown")
+	flag.BoolVar(&bulk, "bulk", false, "give the import service the privileged handle (contact.Options.Bulk): COPY straight into contacts")
 	flag.Parse()
 	keepDB = *keep
 	if err := run(*rows, *rows5m, *reps, *fast); err != nil {
@@ -125,7 +129,7 @@ func run(rows, rows5m, reps int, fast bool) error {
 
 	var version, fsync string
 	_ = owner.Pool.QueryRow(ctx, "SELECT version(), current_setting('fsync')").Scan(&version, &fsync)
-	fmt.Printf("nproc: %d\nversion: %s\nfsync: %s\n", runtime.NumCPU(), version, fsync)
+	fmt.Printf("nproc: %d\nversion: %s\nfsync: %s\nbulk (privileged COPY): %v\n", runtime.NumCPU(), version, fsync, bulk)
 
 	file := filepath.Join(work, "contacts.csv")
 	st, err := writeFile(file, rows)
@@ -141,14 +145,22 @@ func run(rows, rows5m, reps int, fast bool) error {
 		if err := reset(ctx, owner); err != nil {
 			return err
 		}
+		cpu0 := pgCPU(ctx, owner)
 		b, err := baseline(ctx, owner, rows)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
+		cpuBase := pgCPU(ctx, owner) - cpu0
 		if err := reset(ctx, owner); err != nil {
 			return err
 		}
+		cpu0 = pgCPU(ctx, owner)
 		res, err := runChild(ctx, owner, urls, work, file, rows)
+		cpuImport := pgCPU(ctx, owner) - cpu0
+		if cpuBase > 0 {
+			fmt.Printf("rep %d: PostgreSQL CPU: baseline %.2f s, import %.2f s (ratio %.2f); importer CPU %.2f s\n",
+				i+1, cpuBase, cpuImport, cpuBase/cpuImport, res.CPUSeconds)
+		}
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -367,6 +379,7 @@ type childResult struct {
 	RunSeconds    float64
 	Counts        contact.Counts
 	PeakMiB       float64
+	CPUSeconds    float64 // the importer process's own CPU time
 	// ListMs: median milliseconds of one 50-contact page of contact.List
 	// over the imported org, by filter (measured after the import).
 	ListMs map[string]float64 `json:",omitempty"`
@@ -414,8 +427,12 @@ func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file 
 	if err != nil {
 		return res, err
 	}
+	opsURL := "-"
+	if bulk {
+		opsURL = urls.Ops
+	}
 	cmd := exec.CommandContext(ctx, self, "child", urls.App, filepath.Join(work, "uploads"), upload,
-		strconv.FormatInt(org, 10), strconv.FormatInt(user, 10), strconv.Itoa(rows), strconv.FormatBool(optedIn))
+		strconv.FormatInt(org, 10), strconv.FormatInt(user, 10), strconv.Itoa(rows), strconv.FormatBool(optedIn), opsURL)
 	cmd.Stderr = os.Stderr
 	cmd.Env = os.Environ()
 	if rows <= 1_000_000 {
@@ -430,6 +447,7 @@ func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file 
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.PeakMiB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+		res.CPUSeconds = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	return res, nil
 }
@@ -454,8 +472,8 @@ func copyFile(src, dst string) error {
 // child runs one import as the app would: the runtime role, RLS, the
 // service's own pipeline; it prints a childResult as JSON.
 func child(args []string) int {
-	if len(args) != 7 {
-		fmt.Fprintln(os.Stderr, "usage: bench-import child APP_URL UPLOAD_DIR FILE ORG USER ROWS OPTED_IN")
+	if len(args) != 8 {
+		fmt.Fprintln(os.Stderr, "usage: bench-import child APP_URL UPLOAD_DIR FILE ORG USER ROWS OPTED_IN OPS_URL|-")
 		return 2
 	}
 	appURL, dir, file := args[0], args[1], args[2]
@@ -471,8 +489,17 @@ func child(args []string) int {
 	}
 	defer conn.Close()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	svc := contact.NewService(db.NewTenant(conn), noJobs{}, clock.System{}, log,
-		contact.Options{UploadDir: dir, MaxRows: rows, MaxUploadBytes: 1 << 40})
+	opt := contact.Options{UploadDir: dir, MaxRows: rows, MaxUploadBytes: 1 << 40}
+	if args[7] != "-" {
+		ops, err := db.Open(ctx, args[7], db.Options{MaxConns: 2, AppName: "bench-import"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer ops.Close()
+		opt.Bulk = db.NewPrivileged(ops, log)
+	}
+	svc := contact.NewService(db.NewTenant(conn), noJobs{}, clock.System{}, log, opt)
 	start := time.Now()
 	im, pv, err := svc.CreateImportFromFile(ctx, org, user, "contacts.csv", file)
 	if err != nil {
@@ -556,4 +583,56 @@ type noJobs struct{}
 
 func (noJobs) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return &rivertype.JobInsertResult{}, nil
+}
+
+// pgCPU is the CPU seconds used so far by the PostgreSQL server on this
+// machine (the postmaster, its live children, and the children it has
+// reaped), or 0 when /proc cannot tell (another OS, a remote server). On a
+// shared, noisy machine CPU time compares the work of two runs better than
+// wall time does.
+func pgCPU(ctx context.Context, owner *db.Conn) float64 {
+	var pid int
+	if err := owner.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return 0
+	}
+	stat := func(pid int) []string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			return nil
+		}
+		return strings.Fields(s[i+1:]) // [0] is the state: field 3
+	}
+	num := func(f []string, field int) float64 {
+		if len(f) <= field-3 {
+			return 0
+		}
+		v, _ := strconv.ParseFloat(f[field-3], 64)
+		return v
+	}
+	f := stat(pid)
+	if f == nil {
+		return 0
+	}
+	pm := int(num(f, 4))
+	pf := stat(pm)
+	if pf == nil {
+		return 0
+	}
+	ticks := num(pf, 14) + num(pf, 15) + num(pf, 16) + num(pf, 17)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cf := stat(child); cf != nil && int(num(cf, 4)) == pm {
+			ticks += num(cf, 14) + num(cf, 15)
+		}
+	}
+	return ticks / 100 // USER_HZ
 }

@@ -34,7 +34,7 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func (a *app) runWorker(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &maintenance.Worker{Ops: a.ops, Limiter: ratelimit.New(a.opsConn.Pool, clock.System{}, a.cfg.SecretKey),
-		Clock: clock.System{}, Log: a.log})
+		Clock: clock.System{}, Log: a.log, Uploads: a.contacts})
 	river.AddWorker(workers, &template.SyncWorker{Service: template.NewService(a.tenant, a.conns, clock.System{}, a.log), Ops: a.ops})
 	river.AddWorker(workers, &contact.ImportWorker{Service: a.contacts})
 	river.AddWorker(workers, &campaign.FreezeWorker{Service: a.campaigns})

@@ -72,14 +72,27 @@
 // file with encoding/csv (strict quotes, FieldsPerRecord -1, records
 // reused, a 1 MB per-row guard), parser goroutines normalise and validate
 // rows (NormalisePhone: libphonenumber's rules, ~10× faster on common
-// shapes), and a channel-backed pgx.CopyFromSource streams them into a
-// temporary staging table. Then one statement sorts the staged rows by
-// (phone, line) once, keeps each number's first line, reports the others
-// as duplicates, and upserts contacts with INSERT … ON CONFLICT (org_id,
-// phone_e164) DO UPDATE … WHERE changed, writing consent events, list
-// memberships and provenance set-based from its RETURNING rows. Rejected
-// rows, the counts and the status are written in the same transaction.
-// Imports of one organisation run one after another (a transaction-level
+// shapes), and a channel-backed pgx.CopyFromSource takes them in file
+// order, flagging with a Bloom filter every row whose number may have come
+// earlier (a suspect; the others are certainly first lines).
+//
+// Into an org with contacts, the rows are COPYed into a temporary staging
+// table; then one statement sorts them by (phone, line) once, keeps each
+// number's first line, reports the others as duplicates, and upserts
+// contacts with INSERT … ON CONFLICT (org_id, phone_e164) DO UPDATE …
+// WHERE changed, writing consent events, list memberships and provenance
+// set-based from its RETURNING rows.
+//
+// Into an org with no contacts yet (fresh.go, freshload.go), the file goes
+// in chunks: each is COPYed into a small temporary table and its certain
+// first lines inserted with a plain INSERT … SELECT (no sort, no ON
+// CONFLICT) while the next chunk is parsed; suspects are settled exactly at
+// the end. A contact added meanwhile by someone else sends the import back
+// to the general path (a savepoint). (COPY straight into contacts is
+// refused: the table has row-level security.)
+//
+// Rejected rows, the counts and the status are written in the same
+// transaction. Imports of one organisation run one after another (a transaction-level
 // advisory lock per org; a job that finds its org busy snoozes and frees
 // its worker slot); other organisations are not held up. The uploaded file
 // is deleted when the import ends, however it ends. After a large import the

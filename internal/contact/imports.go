@@ -176,6 +176,9 @@ func (s *Service) createImport(ctx context.Context, orgID, userID int64, filenam
 	if err != nil {
 		return Import{}, Preview{}, err
 	}
+	if !hasPhoneColumn(head.header, head.rows) {
+		return Import{}, Preview{}, fileProblem("no_phone_column", "This file has no column of phone numbers: no column is headed like one (Phone, Mobile, WhatsApp…) and none of the first %d rows holds a number. Every contact needs a phone number: add a column of them and upload the file again.", len(head.rows))
+	}
 	filename = cleanText(filepath.Base(strings.ReplaceAll(filename, `\`, "/")))
 	if filename == "" || filename == "." || filename == "/" {
 		filename = "contacts.csv"
@@ -452,6 +455,12 @@ func (s *Service) ConfirmImport(ctx context.Context, orgID, userID, importID int
 		}
 		if r.Status != StatusUploaded || s.path(r.StoredName) == "" {
 			return ErrImportState
+		}
+		// A custom field left unnamed is named after its column.
+		for i := range settings.Columns {
+			if c := &settings.Columns[i]; c.Kind == ColAttribute && strings.TrimSpace(c.Key) == "" && i < len(r.Header) {
+				c.Key = r.Header[i]
+			}
 		}
 		fe := validateSettings(&settings, len(r.Header))
 		if settings.OptedIn {

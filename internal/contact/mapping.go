@@ -135,6 +135,39 @@ func phoneLike(s string) bool {
 	return digits >= 7 && other <= 1
 }
 
+// mayBePhone is looser than phoneLike: a cell with six digits or more and
+// at least twice as many digits as letters ("tel. 0791 112345 ext 2").
+func mayBePhone(s string) bool {
+	var digits, letters int
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case unicode.IsLetter(r):
+			letters++
+		}
+	}
+	return digits >= 6 && digits >= 2*letters
+}
+
+// hasPhoneColumn says whether any column could hold the phone numbers: its
+// header names a phone, or one of its sample cells may be a number. It is
+// lenient on purpose (an odd header, a few good cells); it only spares the
+// user a mapping step for a file that cannot be imported at all.
+func hasPhoneColumn(header []string, rows [][]string) bool {
+	for _, h := range header {
+		if headerKind(h) == ColPhone {
+			return true
+		}
+	}
+	for _, r := range rows {
+		if slices.ContainsFunc(r, mayBePhone) {
+			return true
+		}
+	}
+	return false
+}
+
 // guessColumns proposes a mapping from the header (when there is one) and
 // the sample rows. Unknown columns are ignored by default: nothing is
 // imported that the user did not choose (data minimisation).

@@ -402,6 +402,8 @@ func TestFileProblems(t *testing.T) {
 		{"too large", strings.Repeat("07911 500001,x\n", 6000), "too_large"},
 		{"too many rows", strings.Repeat("07911 500001,x\n", 60), "too_many_rows"},
 		{"bad utf-16", "\xff\xfe" + string([]byte{0x00, 0xd8, 0x00, 0xd8, 0x41, 0x00, 0x00, 0xdc}), "encoding"},
+		{"no phone-looking column", "name,email,city\nAnn,ann@example.com,Leeds\nBen,ben@example.com,York\n", "no_phone_column"},
+		{"no header, no numbers", "Ann;Leeds;12\nBen;York;7\n", "no_phone_column"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -455,6 +457,35 @@ func TestFileProblems(t *testing.T) {
 	}
 }
 
+// A phone column is found by its header or by its cells, however odd the
+// other one is.
+func TestUploadFindsUnusualPhoneColumns(t *testing.T) {
+	e := setup(t)
+	for name, data := range map[string]string{
+		"odd header":            "who,contact details\nAnn,+44 7911 600001\nBen,07911 600002\n",
+		"phone header, no rows": "Name;Handynummer\nAnn;\nBen;n/a\n",
+		"numbers with words":    "client,reach on\nAnn,tel. 0791 160 0003 ext 2\n",
+	} {
+		if _, _, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "x.csv", strings.NewReader(data)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// A column mapped to a custom field without a name takes its heading.
+func TestCustomFieldNamedAfterItsColumn(t *testing.T) {
+	e := setup(t)
+	im, err := e.importFile(e.orgA, "c.csv", csvOf("phone,Loyalty Tier", "07911 100021,gold"), func(p *Preview) ImportSettings {
+		return ImportSettings{Columns: []Column{{Kind: ColPhone}, {Kind: ColAttribute}}, HasHeader: true, DefaultCountry: "GB", Mode: ModeAddNew}
+	}, nil)
+	if err != nil || im.Status != StatusFinished {
+		t.Fatalf("import: %v %s %s", err, im.Status, im.Error)
+	}
+	if c := e.contactByPhone(e.orgA, "+447911100021"); c.Attributes["loyalty_tier"] != "gold" {
+		t.Errorf("attributes %v, want loyalty_tier=gold", c.Attributes)
+	}
+}
+
 func TestConfirmValidation(t *testing.T) {
 	e := setup(t)
 	im, pv, err := e.svc.CreateImport(e.ctx, e.orgA, e.user, "a.csv", strings.NewReader("name,phone\nAnn,07911 600001\n"))
@@ -496,4 +527,71 @@ func TestConfirmValidation(t *testing.T) {
 	if _, err := e.svc.ConfirmImport(e.ctx, e.orgA, e.user, im.ID, ImportSettings{Columns: pv.Guess, DefaultCountry: "GB", Mode: ModeAddNew}, nil); !errors.Is(err, ErrImportState) {
 		t.Errorf("confirming twice: %v", err)
 	}
+}
+
+// An org's first import takes the fresh-org merge: chosen lists, consent
+// events and duplicates behave as in the general merge.
+func TestFreshOrgImport(t *testing.T) {
+	e := setup(t)
+	l, err := e.svc.CreateList(e.ctx, e.orgB, e.user, "Walk-ins", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := func(p *Preview) ImportSettings {
+		s := settingsFor(ModeAddNew, true)(p)
+		s.ListIDs = []int64{l.ID}
+		return s
+	}
+	im := e.mustImport(e.orgB, csvOf("phone,name,email,tags,city",
+		"07911 100031,Ann,,,", "07911 100032,Ben,,,", "+44 7911 100031,Ann again,,,", "12,Bad,,,"), st, &testAttestation)
+	e.checkLines(e.orgB, im, []lineWant{imported(2, "+447911100031"), imported(3, "+447911100032"), duplicate(4, 2), rejected(5, "not a valid phone number for GB")})
+	for _, p := range []string{"+447911100031", "+447911100032"} {
+		c := e.contactByPhone(e.orgB, p)
+		if got := e.listNames(e.orgB, c.ID); !slices.Equal(got, []string{"Walk-ins"}) {
+			t.Errorf("%s lists %v", p, got)
+		}
+		if c.ConsentState != ConsentOptedIn {
+			t.Errorf("%s consent %s", p, c.ConsentState)
+		}
+	}
+	if n := e.count(e.orgB, `SELECT count(*) FROM consent_events WHERE org_id = ? AND import_id = ? AND attestation_id = ? AND lawful_basis <> ''`,
+		e.orgB, im.ID, im.AttestationID); n != 2 {
+		t.Errorf("%d attested consent events, want 2", n)
+	}
+
+	// Tags that need quoting in an array literal arrive intact.
+	tricky := e.mustImport(e.orgA, csvOf("phone,name,email,tags,city", `07911 100041,Q,,"q""uote; back\slash; {brace}; NULL; é",`),
+		settingsFor(ModeAddNew, false), nil)
+	if tricky.Counts.Imported != 1 {
+		t.Fatalf("counts %+v", tricky.Counts)
+	}
+	if got, want := e.contactByPhone(e.orgA, "+447911100041").Tags, []string{"NULL", `back\slash`, `q"uote`, "{brace}", "é"}; !slices.Equal(got, want) {
+		t.Errorf("tags %q, want %q", got, want)
+	}
+}
+
+// The fresh-org load with tiny chunks and a Bloom filter so small that
+// most numbers are suspects: every row must still have exactly the outcome
+// the corpus and the fresh-org test expect.
+func TestFreshOrgLoadChunksAndFalsePositives(t *testing.T) {
+	chunks, bits := chunkRows, maxBloomBits
+	chunkRows, maxBloomBits = 2, 64
+	defer func() { chunkRows, maxBloomBits = chunks, bits }()
+	t.Run("corpus", TestImportCorpus)
+	t.Run("fresh org", TestFreshOrgImport)
+	t.Run("rejected rows", TestRejectedCSV)
+}
+
+// The same tests with Options.Bulk: rows COPYed straight into contacts.
+func TestBulkImport(t *testing.T) {
+	testBulk = true
+	defer func() { testBulk = false }()
+	t.Run("corpus", TestImportCorpus)
+	t.Run("merge modes", TestMergeModes)
+	t.Run("fresh org", TestFreshOrgImport)
+	t.Run("rejected rows", TestRejectedCSV)
+	t.Run("cancel and restart", TestImportCancelAndRestart)
+	t.Run("file problems", TestFileProblems)
+	t.Run("isolation", TestImportIsolation)
+	t.Run("small chunks", TestFreshOrgLoadChunksAndFalsePositives)
 }

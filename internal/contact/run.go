@@ -69,7 +69,12 @@ func (s *Service) RunImport(ctx context.Context, orgID, importID int64, lastAtte
 		return s.endImport(ctx, r, StatusFailed, "The uploaded file is no longer available, so nothing was imported. Upload it again.")
 	}
 
-	conn, err := s.tenant.Conn().Pool.Acquire(ctx)
+	pool := s.tenant.Conn().Pool
+	if s.opt.Bulk != nil {
+		pool = s.opt.Bulk.Conn().Pool
+		s.log.DebugContext(ctx, "privileged transaction", "reason", "contact: import (bulk COPY)")
+	}
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("contact: import %d: %w", importID, err)
 	}
@@ -248,16 +253,52 @@ func (s *Service) reportProgress(ctx context.Context, orgID, importID int64, p *
 }
 
 // stageColumns are the staging table's columns, in COPY order.
-var stageColumns = []string{"line", "phone", "name", "email", "language", "tags", "attrs", "lists", "reason", "value", "record"}
+var stageColumns = []string{"line", "phone", "name", "email", "language", "tags", "attrs", "lists", "reason", "value", "record", "suspect"}
 
-// load streams the file into a temporary staging table with COPY and
-// merges it into contacts; it returns the counts.
+// load stages the file's rows with COPY and merges them into contacts; it
+// returns the counts.
 func (s *Service) load(ctx context.Context, tx pgx.Tx, im Import, path string, prog *progress) (Counts, error) {
+	fresh, err := s.freshOrg(ctx, tx, im)
+	if err != nil {
+		return Counts{}, err
+	}
+	if fresh && !slices.ContainsFunc(im.Settings.Columns, func(c Column) bool { return c.Kind == ColList }) {
+		if _, err := tx.Exec(ctx, `SAVEPOINT fresh_load`); err != nil {
+			return Counts{}, fmt.Errorf("contact: import %d: %w", im.ID, err)
+		}
+		t0 := time.Now()
+		c, err := s.loadFresh(ctx, tx, im, path, prog)
+		prog.mergeTime = time.Since(t0) - prog.copyTime
+		if !errors.Is(err, errNotFresh) {
+			return c, err
+		}
+		s.log.InfoContext(ctx, "contact import: the org gained contacts meanwhile; merging", "org_id", im.OrgID, "import_id", im.ID)
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT fresh_load`); err != nil {
+			return Counts{}, fmt.Errorf("contact: import %d: %w", im.ID, err)
+		}
+		prog.read.Store(0)
+		prog.rejected.Store(0)
+		prog.phoneReject.Store(0)
+		prog.hasLists.Store(false)
+		prog.phase.Store(PhaseReading)
+	}
+	c, err := s.stage(ctx, tx, im, path, prog)
+	if err != nil {
+		return c, err
+	}
+	prog.phase.Store(PhaseMerging)
+	t1 := time.Now()
+	defer func() { prog.mergeTime = time.Since(t1) }()
+	return s.merge(ctx, tx, im, c, prog.hasLists.Load())
+}
+
+// stage streams the file into a temporary staging table with COPY.
+func (s *Service) stage(ctx context.Context, tx pgx.Tx, im Import, path string, prog *progress) (Counts, error) {
 	var c Counts
 	// Temporary: no WAL, no other session sees it, gone at commit.
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_stage (
 		line int4 NOT NULL, phone text COLLATE "C", name text, email text, language text, tags text[], attrs text,
-		lists text[], reason text, value text, record text[]) ON COMMIT DROP`); err != nil {
+		lists text[], reason text, value text, record text[], suspect bool) ON COMMIT DROP`); err != nil {
 		return c, fmt.Errorf("contact: import %d: staging: %w", im.ID, err)
 	}
 	f, err := os.Open(path)
@@ -268,8 +309,9 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, im Import, path string, p
 
 	format := fileFormat{Encoding: im.Encoding, Delimiter: []rune(im.Delimiter + ",")[0]}
 	t0 := time.Now()
-	pl := newPipeline(ctx, newRecordReader(f, format), newRowParser(im.Settings), im.Settings.HasHeader, s.opt.MaxRows, s.opt.Parsers, prog)
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, stageColumns, pl.source())
+	pl := newPipeline(ctx, newRecordReader(f, format), newRowParser(im.Settings), im.Settings.HasHeader, s.opt.MaxRows, s.opt.Parsers, 0, prog)
+	src := &stageSource{p: pl, vals: make([]any, len(stageColumns)), seen: newBloom(min(max(im.EstimatedRows, 1024), s.opt.MaxRows))}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, stageColumns, src)
 	pl.wait()
 	if perr := pl.error(); perr != nil {
 		return c, perr
@@ -282,22 +324,8 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, im Import, path string, p
 	if n != c.Read {
 		return c, fmt.Errorf("contact: import %d: staged %d of %d rows", im.ID, n, c.Read)
 	}
-	if c.Read > 0 && prog.phoneReject.Load() == c.Read {
-		col := ""
-		for i, k := range im.Settings.Columns {
-			if k.Kind == ColPhone && i < len(im.Header) {
-				col = im.Header[i]
-			}
-		}
-		return c, fileProblem("no_phone_column", "None of the %s rows has a usable phone number in the column “%s”. Check that you chose the column of phone numbers, and the country of numbers written without +.",
-			groupDigits(c.Read), col)
-	}
-	prog.phase.Store(PhaseMerging)
 	prog.copyTime = time.Since(t0)
-	t1 := time.Now()
-	c, err = s.merge(ctx, tx, im, c, prog.hasLists.Load())
-	prog.mergeTime = time.Since(t1)
-	return c, err
+	return c, noPhoneColumn(im, c, prog)
 }
 
 // merge writes the staged rows into contacts in one statement per step.
@@ -322,14 +350,9 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 		}
 	}
 
-	newState := string(ConsentUnknown)
-	var kind any
+	newState, kind := newContactConsent(st)
 	args["att"] = nil
-	switch {
-	case st.Mode == ModeSuppress:
-		newState, kind = string(ConsentOptedOut), EventOptOut
-	case st.OptedIn:
-		newState, kind = string(ConsentOptedIn), EventOptIn
+	if st.Mode != ModeSuppress && st.OptedIn {
 		args["att"] = im.AttestationID
 	}
 	args["state"], args["kind"] = newState, kind
@@ -397,7 +420,7 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	// the other lines as duplicates; rows reach the unique index in key
 	// order. Only rows that change are written (the ON CONFLICT … WHERE).
 	q := `WITH w AS (
-		SELECT line, phone, name, email, language, tags, attrs, lists,
+		SELECT line, phone, name, email, language, tags, attrs, lists, record,
 		       first_value(line) OVER (PARTITION BY phone ORDER BY line) AS first_line
 		FROM import_stage WHERE reason IS NULL
 	), up AS (
@@ -407,8 +430,8 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 		ON CONFLICT (org_id, phone_e164) ` + conflict + `
 		RETURNING c.id, ` + returnPhone + `(c.xmax = 0) AS inserted
 	), dup AS (
-		INSERT INTO contact_import_rejects (org_id, import_id, line, reason, value)
-		SELECT @org, @imp, line, 'duplicate of line ' || first_line, phone FROM w WHERE line <> first_line
+		INSERT INTO contact_import_rejects (org_id, import_id, line, reason, value, record)
+		SELECT @org, @imp, line, 'duplicate of line ' || first_line, phone, record FROM w WHERE line <> first_line
 		RETURNING 1
 	)` + events + members + `
 	SELECT (SELECT count(*) FROM up WHERE inserted), (SELECT count(*) FROM up WHERE NOT inserted), (SELECT count(*) FROM dup)`
@@ -494,24 +517,45 @@ type pipeline struct {
 	wg      sync.WaitGroup
 	errMu   sync.Mutex
 	err     error
+
+	// The consumer's state: batches that arrived before their turn.
+	nextSeq int
+	early   map[int]*rowBatch
 }
 
 const batchRows = 512
 
 type recBatch struct {
+	seq   int
 	lines []int32
 	errs  []string
 	offs  []int
 	cells []string
 }
 
-type rowBatch struct{ rows []stagedRow }
+// rowBatch is a recBatch parsed; it keeps its recBatch (rec) so the
+// consumer can read a row's raw cells, and hands both back when done.
+type rowBatch struct {
+	seq  int
+	rows []stagedRow
+	idx  []int32 // idx[i]: the record of rows[i] in rec
+	rec  *recBatch
+}
 
-func newPipeline(ctx context.Context, rr *recordReader, parser *rowParser, header bool, maxRows int64, workers int, prog *progress) *pipeline {
+// cells returns the raw cells of rows[i].
+func (b *rowBatch) cells(i int) []string {
+	j := b.idx[i]
+	return b.rec.cells[b.rec.offs[j]:b.rec.offs[j+1]]
+}
+
+// ahead is how many parsed rows may wait for the consumer (beyond a few
+// batches): room to parse on while the database merges a chunk.
+func newPipeline(ctx context.Context, rr *recordReader, parser *rowParser, header bool, maxRows int64, workers, ahead int, prog *progress) *pipeline {
 	ctx, cancel := context.WithCancelCause(ctx)
+	buffered := 2*workers + ahead/batchRows
 	p := &pipeline{ctx: ctx, cancel: cancel, rr: rr, parser: parser, header: header, maxRows: maxRows, prog: prog,
-		work: make(chan *recBatch, 2*workers), out: make(chan *rowBatch, 2*workers),
-		freeRec: make(chan *recBatch, 4*workers+2), freeRow: make(chan *rowBatch, 4*workers+2)}
+		work: make(chan *recBatch, 2*workers), out: make(chan *rowBatch, buffered),
+		freeRec: make(chan *recBatch, 4*workers+2), freeRow: make(chan *rowBatch, 4*workers+2), early: map[int]*rowBatch{}}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -560,8 +604,11 @@ func (p *pipeline) wait() {
 
 func (p *pipeline) read() error {
 	b := p.newRec()
+	seq := 0
 	skipHeader := p.header
 	send := func() error {
+		b.seq = seq
+		seq++
 		select {
 		case p.work <- b:
 		case <-p.ctx.Done():
@@ -626,7 +673,8 @@ func (p *pipeline) parse() {
 		default:
 			rb = &rowBatch{}
 		}
-		rb.rows = rb.rows[:cap(rb.rows)]
+		rb.seq, rb.rec = b.seq, b
+		rb.rows, rb.idx = rb.rows[:cap(rb.rows)], rb.idx[:0]
 		n := 0
 		for i := range b.lines {
 			if n == len(rb.rows) {
@@ -648,13 +696,10 @@ func (p *pipeline) parse() {
 			if len(out.lists) > 0 {
 				p.prog.hasLists.Store(true)
 			}
+			rb.idx = append(rb.idx, int32(i))
 			n++
 		}
 		rb.rows = rb.rows[:n]
-		select {
-		case p.freeRec <- b:
-		default:
-		}
 		select {
 		case p.out <- rb:
 		case <-p.ctx.Done():
@@ -664,6 +709,62 @@ func (p *pipeline) parse() {
 			return
 		}
 	}
+}
+
+// next hands back done (when not nil) for reuse and returns the next
+// batch in file order: parsers finish out of order, and the first line of
+// a number must be seen first. It returns nil at the end or on failure
+// (see error and the context's cause).
+func (p *pipeline) next(done *rowBatch) *rowBatch {
+	if done != nil {
+		select {
+		case p.freeRec <- done.rec:
+		default:
+		}
+		done.rec = nil
+		select {
+		case p.freeRow <- done:
+		default:
+		}
+	}
+	for {
+		if b, ok := p.early[p.nextSeq]; ok {
+			delete(p.early, p.nextSeq)
+			p.nextSeq++
+			return b
+		}
+		select {
+		case b, ok := <-p.out:
+			if !ok {
+				return nil
+			}
+			p.early[b.seq] = b
+		case <-p.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// cause is why next returned nil: nil at the end of the file.
+func (p *pipeline) cause() error {
+	if err := p.error(); err != nil {
+		return err
+	}
+	if p.ctx.Err() != nil {
+		return context.Cause(p.ctx)
+	}
+	return nil
+}
+
+// recordOf is the raw cells of a row for the rejected-rows file; it copies
+// only when a cell must be shortened.
+func recordOf(cells []string) []string {
+	for _, c := range cells {
+		if len(c) > maxAttrLen {
+			return cellsCopy(cells)
+		}
+	}
+	return cells
 }
 
 func cellsCopy(cells []string) []string {
@@ -677,17 +778,18 @@ func cellsCopy(cells []string) []string {
 	return out
 }
 
-// source is the pgx.CopyFromSource over the pipeline's output.
-func (p *pipeline) source() pgx.CopyFromSource {
-	return &stageSource{p: p, vals: make([]any, len(stageColumns))}
-}
-
+// stageSource is the pgx.CopyFromSource over the pipeline's output. It
+// flags a valid row whose number may have come earlier in the file as a
+// suspect (seen: no false negatives), and keeps the cells only of those,
+// which alone can be reported as duplicates.
 type stageSource struct {
-	p    *pipeline
-	cur  *rowBatch
-	i    int
-	vals []any
-	err  error
+	waited time.Duration
+	p      *pipeline
+	seen   *bloom
+	cur    *rowBatch
+	i      int
+	vals   []any
+	err    error
 }
 
 func (s *stageSource) Next() bool {
@@ -696,22 +798,11 @@ func (s *stageSource) Next() bool {
 			s.i++
 			return true
 		}
-		if s.cur != nil {
-			select {
-			case s.p.freeRow <- s.cur:
-			default:
-			}
-			s.cur = nil
-		}
-		select {
-		case b, ok := <-s.p.out:
-			if !ok {
-				s.err = s.p.error()
-				return false
-			}
-			s.cur, s.i = b, -1
-		case <-s.p.ctx.Done():
-			s.err = context.Cause(s.p.ctx)
+		t := time.Now()
+		s.cur, s.i = s.p.next(s.cur), -1
+		s.waited += time.Since(t)
+		if s.cur == nil {
+			s.err = s.p.cause()
 			return false
 		}
 	}
@@ -723,10 +814,16 @@ func (s *stageSource) Values() ([]any, error) {
 	v[0] = r.line
 	if r.reason != "" {
 		v[1], v[2], v[3], v[4], v[5], v[6], v[7] = nil, nil, nil, nil, nil, nil, nil
-		v[8], v[9], v[10] = r.reason, r.value, r.record
+		v[8], v[9], v[10], v[11] = r.reason, r.value, r.record, false
 		return v, nil
 	}
+	key, ok := phoneKey(r.phone)
+	suspect := !ok || s.seen.add(key)
 	v[1], v[2], v[3], v[4], v[6] = r.phone, r.name, r.email, r.language, r.attrs
+	v[10], v[11] = nil, suspect
+	if suspect {
+		v[10] = recordOf(s.cur.cells(s.i))
+	}
 	if r.tags == nil {
 		v[5] = emptyTags
 	} else {
@@ -737,7 +834,7 @@ func (s *stageSource) Values() ([]any, error) {
 	} else {
 		v[7] = r.lists
 	}
-	v[8], v[9], v[10] = nil, nil, nil
+	v[8], v[9] = nil, nil
 	return v, nil
 }
 

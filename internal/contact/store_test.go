@@ -283,8 +283,21 @@ func TestRejectedCSV(t *testing.T) {
 	}
 	want := "line,reason,value,phone,name,email,tags,city\n" +
 		"3,not a valid phone number for GB,12,12,'=cmd,,,\n" +
-		"4,duplicate of line 2,'+447911100001\n"
+		"4,duplicate of line 2,'+447911100001,07911 100001,Dup,,,\n"
 	if buf.String() != want {
 		t.Errorf("rejected rows:\n%s\nwant:\n%s", buf.String(), want)
+	}
+
+	// The same for an org that has contacts already (the general merge).
+	im = e.mustImport(e.orgA, csvOf("phone,name,email,tags,city", "07911 100002,Bo,,,", "+44 7911 100002,Bo again,,vip,Leeds"),
+		settingsFor(ModeAddUpdate, false, UpdateName), nil)
+	buf.Reset()
+	if err := e.svc.RejectedCSV(e.ctx, e.orgA, im.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	want = "line,reason,value,phone,name,email,tags,city\n" +
+		"3,duplicate of line 2,'+447911100002,'+44 7911 100002,Bo again,,vip,Leeds\n"
+	if buf.String() != want {
+		t.Errorf("rejected rows of a merge:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }

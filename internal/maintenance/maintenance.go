@@ -1,6 +1,6 @@
 // Package maintenance holds the worker's periodic housekeeping: pruning
-// rate-limit events, sessions long past their end, and raw webhook bodies
-// past their retention. It runs as a River
+// rate-limit events, sessions long past their end, raw webhook bodies
+// past their retention, and contact uploads never confirmed. It runs as a River
 // periodic job, so with many workers it still runs once per interval.
 package maintenance
 
@@ -35,6 +35,12 @@ type Args struct{}
 // Kind names the job for River.
 func (Args) Kind() string { return "maintenance" }
 
+// UploadSweeper ends contact imports whose upload was never confirmed and
+// deletes their files (contact.Service).
+type UploadSweeper interface {
+	SweepAbandonedUploads(ctx context.Context, ops *db.Privileged) (int, error)
+}
+
 // Worker prunes old rows.
 type Worker struct {
 	river.WorkerDefaults[Args]
@@ -42,6 +48,7 @@ type Worker struct {
 	Limiter *ratelimit.Limiter
 	Clock   clock.Clock
 	Log     *slog.Logger
+	Uploads UploadSweeper // optional
 }
 
 // Work runs one pass.
@@ -61,8 +68,14 @@ func (w *Worker) Work(ctx context.Context, _ *river.Job[Args]) error {
 	if hooks.Error != nil {
 		return fmt.Errorf("maintenance: prune webhook bodies: %w", hooks.Error)
 	}
+	var uploads int
+	if w.Uploads != nil {
+		if uploads, err = w.Uploads.SweepAbandonedUploads(ctx, w.Ops); err != nil {
+			return fmt.Errorf("maintenance: %w", err)
+		}
+	}
 	w.Log.InfoContext(ctx, "maintenance done", "rate_events_pruned", n, "sessions_pruned", res.RowsAffected,
-		"webhook_bodies_pruned", hooks.RowsAffected)
+		"webhook_bodies_pruned", hooks.RowsAffected, "abandoned_uploads", uploads)
 	return nil
 }
 

@@ -40,9 +40,12 @@ func TestPrunesWhatIsPastRetention(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &maintenance.Worker{Ops: db.NewPrivileged(conn, log), Limiter: ratelimit.New(conn.Pool, clock.NewFake(now), []byte("k")),
-		Clock: clock.NewFake(now), Log: log}
+		Clock: clock.NewFake(now), Log: log, Uploads: &fakeSweeper{}}
 	if err := w.Work(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+	if w.Uploads.(*fakeSweeper).calls != 1 {
+		t.Error("abandoned uploads were not swept")
 	}
 	var bodies []string
 	rows, _ := conn.Pool.Query(ctx, `SELECT convert_from(body, 'UTF8') FROM webhook_inbox ORDER BY id`)
@@ -59,4 +62,11 @@ func TestPrunesWhatIsPastRetention(t *testing.T) {
 	if events != 1 {
 		t.Errorf("rate events left: %d, want 1", events)
 	}
+}
+
+type fakeSweeper struct{ calls int }
+
+func (f *fakeSweeper) SweepAbandonedUploads(context.Context, *db.Privileged) (int, error) {
+	f.calls++
+	return 0, nil
 }

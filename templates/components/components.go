@@ -57,6 +57,10 @@ type FieldProps struct {
 	Placeholder string           // for a select: the text of the empty first option
 	Autofocus   bool             // put the cursor here, e.g. the first invalid field
 	Attrs       templ.Attributes // extra attributes on the control (inputmode, minlength, hx-*, readonly)
+	// RequiredWhen, for a field required only after another choice, says
+	// when ("required to opt in") in place of "(optional)"; the control
+	// gets no required attribute.
+	RequiredWhen string
 }
 
 func (p FieldProps) id() string {
