@@ -74,7 +74,7 @@ func TestBrowserTemplateToFakePhone(t *testing.T) {
 		t.Errorf("template status after submitting: %q", got)
 	}
 	b.page("e2e-template-pending")
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for !strings.Contains(b.text("status", tid("template-status")), "Approved") {
 		if time.Now().After(deadline) {
 			b.fail("wait for approval", context.DeadlineExceeded)
@@ -129,13 +129,16 @@ func TestBrowserTemplateToFakePhone(t *testing.T) {
 	b.page("e2e-campaign-report-started")
 	b.do("completes", chromedp.WaitVisible(chromedp.CSS(`[data-testid="campaign-status"][data-status="completed"]`)))
 	t.Logf("campaign completed %s after send", time.Since(sent).Round(time.Millisecond))
+	if b.count(`[data-testid="campaign-status"][hx-trigger="every 5s"]`) != 1 {
+		t.Error("the report of a campaign that just completed stops refreshing before the receipts arrive")
+	}
 	if b.count(`[data-testid="campaign-status"] progress[value="3"][max="3"]`) != 1 {
 		t.Errorf("progress at completion: %q", b.text("progress", chromedp.CSS(`[data-testid="campaign-status"] [data-testid="progress"]`)))
 	}
 	b.do("receipts fill the funnel", chromedp.Poll[chromedp.Void](`(() => {
 		const fig = id => ((document.querySelector('[data-testid="' + id + '"]') || {closest: () => null}).closest('[data-testid="card"]') || {}).querySelector?.('.card__figure')?.textContent.trim();
 		return fig('funnel-sent') === '3' && fig('funnel-delivered') === '3' && fig('funnel-read') === '3';
-	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	})()`, chromedp.WithPollingTimeout(45*time.Second)))
 	t.Logf("every message read %s after send", time.Since(sent).Round(time.Millisecond))
 	if got := b.text("badge", chromedp.CSS(`[data-testid="campaign-status"] [data-testid="badge"]`)); got != "Sent" {
 		t.Errorf("status badge %q", got)
