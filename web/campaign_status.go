@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,7 +24,8 @@ func (s *Server) campaignStatus(c echo.Context) error {
 	p := s.page(c, cp.Name, "campaigns")
 	if isFragmentRequest(c) {
 		// The polled part reads the campaign and its rollup only.
-		d := campaigns.ReportData{Campaign: cp, CanEdit: canEditCampaigns(c), TZ: orgLocation(c), Currency: s.deps.Campaigns.Currency()}
+		d := campaigns.ReportData{Campaign: cp, CanEdit: canEditCampaigns(c), TZ: orgLocation(c), Currency: s.deps.Campaigns.Currency(),
+			Settling: s.settling(cp)}
 		return write(c, http.StatusOK, campaigns.ReportStatus(p, d))
 	}
 	d, err := s.reportData(c, cp)
@@ -34,7 +36,8 @@ func (s *Server) campaignStatus(c echo.Context) error {
 }
 
 func (s *Server) reportData(c echo.Context, cp campaign.Campaign) (campaigns.ReportData, error) {
-	d := campaigns.ReportData{Campaign: cp, CanEdit: canEditCampaigns(c), TZ: orgLocation(c), Currency: s.deps.Campaigns.Currency()}
+	d := campaigns.ReportData{Campaign: cp, CanEdit: canEditCampaigns(c), TZ: orgLocation(c), Currency: s.deps.Campaigns.Currency(),
+		Settling: s.settling(cp)}
 	if cp.Status == campaign.StatusDraft || cp.Status == campaign.StatusScheduled {
 		return d, nil
 	}
@@ -57,4 +60,16 @@ func (s *Server) reportData(c echo.Context, cp campaign.Campaign) (campaigns.Rep
 		d.NextURL = paths.Campaign(cp.ID) + "?" + q.Encode() + "#recipients"
 	}
 	return d, err
+}
+
+// settleFor is how long after a campaign completes its report keeps
+// refreshing: most delivery and read receipts arrive within minutes.
+const settleFor = 10 * time.Minute
+
+// settling says whether a completed campaign's figures are still moving.
+func (s *Server) settling(cp campaign.Campaign) bool {
+	if cp.Status != campaign.StatusCompleted || cp.FinishedAt == nil {
+		return false
+	}
+	return s.deps.Campaigns.Clock().Now().Sub(*cp.FinishedAt) < settleFor
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"tidings/internal/delivery"
 	"tidings/internal/sandbox"
 	"tidings/web/browsertest"
 	"tidings/web/paths"
@@ -20,19 +19,13 @@ import (
 // forbid, submits it, sees it in review, and sees it approved once Meta's
 // status webhook arrives.
 func TestBrowserCreateTemplate(t *testing.T) {
-	e := webtest.New(t, webtest.Options{Sandbox: true})
+	// Worker: the webhook processor applies Meta's status webhooks.
+	e := webtest.New(t, webtest.Options{Worker: true})
 	if err := e.Sandbox.Configure(func(c *sandbox.Config) { c.TemplateReviewDelay = 2 * time.Second }); err != nil {
 		t.Fatal(err)
 	}
 	owner := e.NewOwner("Baker")
 	connectSandbox(t, e, owner, "100000000000051", "100000000000052", "Browser Bakery")
-	// The worker's webhook processor, as `tidings worker` runs it.
-	procCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	p := delivery.NewProcessor(e.Ops.Conn().Pool, e.Clock, e.Log)
-	p.Poll = 50 * time.Millisecond
-	go func() { defer close(done); p.Run(procCtx) }()
-	t.Cleanup(func() { stop(); <-done })
 
 	tab := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(tab, 90*time.Second)

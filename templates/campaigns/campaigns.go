@@ -85,6 +85,9 @@ type ReportData struct {
 	CanEdit  bool
 	TZ       *time.Location
 	Currency string
+	// Settling: the campaign ended moments ago and delivery and read
+	// receipts are still arriving, so its figures keep refreshing.
+	Settling bool
 	// The drill-down: one page of recipients, optionally of one status.
 	Recipients      []campaign.Recipient
 	RecipientStatus string
@@ -265,6 +268,15 @@ func sentTotal(s campaign.Stats) int64      { return s.Sent + s.Delivered + s.Re
 func deliveredTotal(s campaign.Stats) int64 { return s.Delivered + s.Read }
 
 // progressDone is how many of the recipients have left the queue.
+// recipientsCaption says what the recipients figure counts: while the
+// campaign runs, who is queued; afterwards, who it was for.
+func recipientsCaption(c campaign.Campaign) string {
+	if c.Live() {
+		return "queued for sending"
+	}
+	return "after the pre-send check"
+}
+
 func progressDone(c campaign.Campaign) int64 {
 	return max(c.Recipients-c.Stats.Queued-c.Stats.Sending, 0)
 }

@@ -74,9 +74,11 @@ type Env struct {
 	// Sandbox and SandboxURL are set with Options.Sandbox.
 	Sandbox    *sandbox.Server
 	SandboxURL string
-	Tenant     *db.Tenant
-	Ops        *db.Privileged
-	Config     config.Config
+	// Sender is the sending engine, set with Options.Worker.
+	Sender *delivery.Sender
+	Tenant *db.Tenant
+	Ops    *db.Privileged
+	Config config.Config
 	// Log is the application's logger; tests may log through it too.
 	Log     *slog.Logger
 	logs    *syncBuffer
@@ -90,6 +92,12 @@ type Options struct {
 	// Sandbox starts a WhatsApp Cloud API sandbox (Meta's timings,
 	// compressed) for the test; its URL becomes the default API address.
 	Sandbox bool
+	// Worker runs what `tidings worker` runs beside the web server for
+	// the test's duration: the webhook processor (stored webhooks become
+	// statuses) and the sending engine (queued ledger rows are POSTed), on
+	// the privileged pool, with short polls. It implies Sandbox. River's
+	// jobs still go to Jobs (RunImports, RunCampaignJobs).
+	Worker bool
 }
 
 // TestEncryptionKeys seal connection secrets in tests.
@@ -148,7 +156,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Sandbox {
+	if o.Sandbox || o.Worker {
 		e.Sandbox = sandbox.New(sandbox.DefaultConfig(), log.With("component", "sandbox"))
 		sbCtx, stop := context.WithCancel(context.Background())
 		e.Sandbox.Start(sbCtx)
@@ -164,7 +172,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.Campaigns = campaign.NewService(e.Tenant, e.Ops, e.Jobs, e.Clock, log, campaign.Options{})
 	e.Server = web.New(web.Deps{Config: cfg, Log: log, Accounts: e.Accounts, Outbox: e.Outbox,
 		Connections: e.Connections, Inbox: e.Inbox, Contacts: e.Contacts, Templates: e.Templates, Campaigns: e.Campaigns,
-		Ready: func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
+		FakePhoneURL: e.FakePhoneURL(),
+		Ready:        func(ctx context.Context) error { return migrate.Check(ctx, appConn.Pool) }, Registry: prometheus.NewRegistry()})
 	e.HTTP.Config.Handler = e.Server.Handler()
 	e.HTTP.Start()
 	t.Cleanup(func() {
@@ -174,7 +183,39 @@ func New(t testing.TB, opts ...Options) *Env {
 		opsConn.Close()
 		e.scanLogs()
 	})
+	if o.Worker {
+		// Registered after the server's cleanup, so it stops first.
+		e.startWorker(opsConn)
+	}
 	return e
+}
+
+// startWorker runs the webhook processor and the sender until cleanup,
+// as cmd/tidings's runWorker does, with test timings.
+func (e *Env) startWorker(ops *db.Conn) {
+	ctx, stop := context.WithCancel(context.Background())
+	p := delivery.NewProcessor(ops.Pool, e.Clock, e.Log)
+	p.Poll = 50 * time.Millisecond
+	e.Sender = delivery.NewSender(ops.Pool, e.Connections, e.Log.With("component", "sender"), delivery.SenderOptions{
+		Concurrency: 8, Poll: 50 * time.Millisecond, Housekeeping: 100 * time.Millisecond,
+		LeaseTTL: 2 * time.Second, IdleRelease: 500 * time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Go(func() { p.Run(ctx) })
+	wg.Go(func() {
+		if err := e.Sender.Run(ctx); err != nil {
+			e.t.Errorf("webtest: sender: %v", err)
+		}
+	})
+	e.t.Cleanup(func() { stop(); wg.Wait() })
+}
+
+// FakePhoneURL is the sandbox's fake phone (linked from the dev menu, as
+// in `tidings dev`); "" without a sandbox.
+func (e *Env) FakePhoneURL() string {
+	if e.SandboxURL == "" {
+		return ""
+	}
+	return e.SandboxURL + "/_sandbox/phone"
 }
 
 // Secret registers a value that must never appear in the logs.
