@@ -92,6 +92,9 @@ func dev(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := a.connectDemoToSandbox(ctx, sb, demoOrg, demoUser); err != nil {
 		return err
 	}
+	if err := a.seedDemoContacts(ctx, demoOrg, demoUser); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("dev: listen on %s (set LISTEN_ADDR to use another port): %w", cfg.ListenAddr, err)

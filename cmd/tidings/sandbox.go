@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tidings/internal/connection"
+	"tidings/internal/contact"
 	"tidings/internal/sandbox"
 	"tidings/web/paths"
 )
@@ -73,4 +74,41 @@ func (a *app) connectDemoToSandbox(ctx context.Context, sb *sandbox.Server, orgI
 	return sb.AddNumber(sandbox.Number{WABAID: c.WABAID, PhoneNumberID: c.PhoneNumberID, DisplayPhoneNumber: "+1 555-010-0001",
 		VerifiedName: "Demo Bakery", Token: sec.AccessToken, AppSecret: sec.AppSecret, VerifyToken: sec.VerifyToken,
 		CallbackURL: base + paths.WhatsAppWebhook(c.WebhookKey), Quality: "GREEN", Tier: "TIER_2K"})
+}
+
+// demoContacts are the people a fresh demo organisation starts with, so a
+// newcomer can send a campaign on `make run` without preparing a file. The
+// messages only ever reach the sandbox (whose fake phone shows what each
+// would receive); Ofcom's drama range (07700 900xxx) would be the natural
+// choice but libphonenumber does not accept it as a valid number. One has given no
+// consent, so the pre-send check has something to explain.
+var demoContacts = []struct {
+	phone, name string
+	optedIn     bool
+}{
+	{"07911 123451", "Ann Example", true},
+	{"07911 123452", "Ben Example", true},
+	{"07911 123453", "Cleo Example", true},
+	{"07911 123454", "Dev Example", false},
+}
+
+// seedDemoContacts adds demoContacts to the demo organisation once: an org
+// that has any contact (the demo user deleted them, or imported their own)
+// is left as it is.
+func (a *app) seedDemoContacts(ctx context.Context, orgID, userID int64) error {
+	n, err := a.contacts.Count(ctx, orgID, contact.Filter{})
+	if err != nil || n > 0 {
+		return err
+	}
+	for _, d := range demoContacts {
+		in := contact.ContactInput{Phone: d.phone, Country: "GB", Name: d.name, Tags: []string{"demo"}}
+		if d.optedIn {
+			in.Consent = &contact.ConsentInput{Kind: contact.EventOptIn, Source: contact.SourceManual,
+				LawfulBasis: "consent", Evidence: "demo data: ticked the box at the till", At: time.Now()}
+		}
+		if _, err := a.contacts.Create(ctx, orgID, userID, in); err != nil {
+			return fmt.Errorf("dev: demo contact: %w", err)
+		}
+	}
+	return nil
 }
