@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"tidings/internal/platform/db"
 )
 
 // Audience is who a campaign is for: contacts matching its rules (all of
@@ -98,7 +100,7 @@ func (a Audience) predicate(orgID int64) (string, []any) {
 	member := "EXISTS (SELECT 1 FROM contact_list_members m WHERE m.org_id = c.org_id AND m.contact_id = c.id AND m.list_id = "
 	if a.Match == MatchAny && len(a.Lists) > 0 {
 		conds = append(conds, member+"ANY(?::bigint[]))")
-		args = append(args, int64Array(a.Lists))
+		args = append(args, db.Int64Array(a.Lists))
 	} else {
 		for _, l := range a.Lists {
 			conds = append(conds, member+"?)")
@@ -112,7 +114,7 @@ func (a Audience) predicate(orgID int64) (string, []any) {
 		} else {
 			conds = append(conds, "c.tags @> ?::text[]")
 		}
-		args = append(args, textArray(a.Tags))
+		args = append(args, db.TextArray(a.Tags))
 	}
 	for _, f := range a.Attrs {
 		js, _ := json.Marshal(map[string]string{f.Key: f.Value})
@@ -130,7 +132,7 @@ func (a Audience) predicate(orgID int64) (string, []any) {
 	}
 	if len(a.Exclude) > 0 {
 		where += " AND NOT EXISTS (SELECT 1 FROM contact_list_members x WHERE x.org_id = c.org_id AND x.contact_id = c.id AND x.list_id = ANY(?::bigint[]))"
-		args = append(args, int64Array(a.Exclude))
+		args = append(args, db.Int64Array(a.Exclude))
 	}
 	return where, args
 }

@@ -148,7 +148,7 @@ func (e *env) contact(org int64, phone, name, consent string, restricted bool, t
 		tags = []string{}
 	}
 	e.must(e.ops.Gorm.Raw(`INSERT INTO contacts (org_id, phone_e164, name, consent_state, restricted, tags, attributes)
-		VALUES (?, ?, ?, ?, ?, ?::text[], ?::jsonb) RETURNING id`, org, phone, name, consent, restricted, textArray(tags), attrs).Scan(&id).Error)
+		VALUES (?, ?, ?, ?, ?, ?::text[], ?::jsonb) RETURNING id`, org, phone, name, consent, restricted, db.TextArray(tags), attrs).Scan(&id).Error)
 	return id
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"tidings/internal/platform/db"
 )
 
 // DeriveConsent computes a contact's current consent from its ledger:
@@ -74,5 +76,5 @@ WHERE c.org_id = @org AND c.id = d.contact_id
   AND (c.consent_state, c.restricted) IS DISTINCT FROM (d.state, d.restricted)`
 
 func refreshConsent(tx *gorm.DB, orgID int64, ids []int64, now time.Time) error {
-	return tx.Exec(refreshConsentSQL, map[string]any{"org": orgID, "ids": int64Array(ids), "now": now}).Error
+	return tx.Exec(refreshConsentSQL, map[string]any{"org": orgID, "ids": db.Int64Array(ids), "now": now}).Error
 }

@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/audit"
+	"tidings/internal/platform/db"
 )
 
 // importRow is a contact_imports row.
@@ -194,7 +195,7 @@ func (s *Service) createImport(ctx context.Context, orgID, userID int64, filenam
 				delimiter, has_header, header, estimated_rows, created_at)
 			VALUES (?, ?, ?, ?, ?, 'uploaded', ?, ?, ?, ?, ?, ?) RETURNING id`,
 			orgID, nullID(userID), filename, filepath.Base(path), n, head.format.Encoding, string(head.format.Delimiter),
-			head.hasHeader, textArray(head.header), head.estimatedRows, now).Scan(&id).Error; err != nil {
+			head.hasHeader, db.TextArray(head.header), head.estimatedRows, now).Scan(&id).Error; err != nil {
 			return fmt.Errorf("contact: create import: %w", err)
 		}
 		if err := audit.Record(tx, audit.Entry{OrgID: orgID, ActorID: userID, Action: "contact.import.upload",
@@ -479,7 +480,7 @@ func (s *Service) ConfirmImport(ctx context.Context, orgID, userID, importID int
 		}
 		if len(settings.ListIDs) > 0 {
 			var found int64
-			if err := tx.Raw(`SELECT count(*) FROM contact_lists WHERE org_id = ? AND id = ANY (?::bigint[])`, orgID, int64Array(settings.ListIDs)).Scan(&found).Error; err != nil {
+			if err := tx.Raw(`SELECT count(*) FROM contact_lists WHERE org_id = ? AND id = ANY (?::bigint[])`, orgID, db.Int64Array(settings.ListIDs)).Scan(&found).Error; err != nil {
 				return fmt.Errorf("contact: find lists: %w", err)
 			}
 			if found != int64(len(settings.ListIDs)) {

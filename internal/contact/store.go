@@ -15,6 +15,8 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/audit"
+
+	"tidings/internal/platform/db"
 )
 
 // Filter selects contacts; the zero Filter selects all of an org's.
@@ -161,7 +163,7 @@ func (f Filter) where(tx *gorm.DB, orgID int64, args map[string]any) (string, er
 	}
 	if f.Tag != "" {
 		conds = append(conds, "c.tags @> @tag")
-		args["tag"] = textArray{cleanText(f.Tag)}
+		args["tag"] = db.TextArray{cleanText(f.Tag)}
 	}
 	if f.ListID > 0 {
 		conds = append(conds, "EXISTS (SELECT 1 FROM contact_list_members m WHERE m.org_id = c.org_id AND m.list_id = @list AND m.contact_id = c.id)")
@@ -470,7 +472,7 @@ func (s *Service) Create(ctx context.Context, orgID, userID int64, in ContactInp
 		var id int64
 		err = tx.Raw(`INSERT INTO contacts (org_id, phone_e164, name, email, language, attributes, tags, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?) RETURNING id`,
-			orgID, e164, in.Name, in.Email, in.Language, attrsJSON(in.Attributes), textArray(in.Tags), nullID(userID), now, now).Scan(&id).Error
+			orgID, e164, in.Name, in.Email, in.Language, attrsJSON(in.Attributes), db.TextArray(in.Tags), nullID(userID), now, now).Scan(&id).Error
 		if isDuplicate(err) {
 			return FieldErrors{"phone": "This number is already in your contacts."}
 		}
@@ -509,7 +511,7 @@ func (s *Service) Update(ctx context.Context, orgID, userID, id int64, in Contac
 			return fe
 		}
 		res := tx.Exec(`UPDATE contacts SET phone_e164 = ?, name = ?, email = ?, language = ?, attributes = ?::jsonb, tags = ?, updated_at = ?
-			WHERE org_id = ? AND id = ?`, e164, in.Name, in.Email, in.Language, attrsJSON(in.Attributes), textArray(in.Tags), now, orgID, id)
+			WHERE org_id = ? AND id = ?`, e164, in.Name, in.Email, in.Language, attrsJSON(in.Attributes), db.TextArray(in.Tags), now, orgID, id)
 		if isDuplicate(res.Error) {
 			return FieldErrors{"phone": "Another contact already has this number."}
 		}
@@ -584,7 +586,7 @@ func (s *Service) BulkTag(ctx context.Context, orgID, userID int64, f Filter, ta
 	}
 	var n int64
 	err := s.tenant.InOrg(ctx, orgID, userID, func(tx *gorm.DB) error {
-		args := map[string]any{"tags": textArray(tags), "now": s.clock.Now()}
+		args := map[string]any{"tags": db.TextArray(tags), "now": s.clock.Now()}
 		where, err := f.where(tx, orgID, args)
 		if err != nil {
 			return err
@@ -692,7 +694,7 @@ func (s *Service) RecordConsent(ctx context.Context, orgID, userID, contactID in
 func appendConsent(tx *gorm.DB, orgID, userID int64, ids []int64, in ConsentInput, now time.Time) error {
 	if err := tx.Exec(`INSERT INTO consent_events (org_id, contact_id, kind, source, lawful_basis, evidence, actor_user_id, at)
 		SELECT ?, id, ?, ?, ?, ?, ?, ? FROM unnest(?::bigint[]) id`,
-		orgID, in.Kind, in.Source, in.LawfulBasis, in.Evidence, nullID(userID), in.At, int64Array(ids)).Error; err != nil {
+		orgID, in.Kind, in.Source, in.LawfulBasis, in.Evidence, nullID(userID), in.At, db.Int64Array(ids)).Error; err != nil {
 		return fmt.Errorf("contact: record consent: %w", err)
 	}
 	return refreshConsent(tx, orgID, ids, now)
@@ -829,7 +831,7 @@ func (s *Service) RemoveFromList(ctx context.Context, orgID, userID, listID int6
 			return err
 		}
 		if err := tx.Exec(`DELETE FROM contact_list_members WHERE org_id = ? AND list_id = ? AND contact_id = ANY (?::bigint[])`,
-			orgID, listID, int64Array(contactIDs)).Error; err != nil {
+			orgID, listID, db.Int64Array(contactIDs)).Error; err != nil {
 			return fmt.Errorf("contact: remove from list: %w", err)
 		}
 		return nil
@@ -853,7 +855,7 @@ func addMembers(tx *gorm.DB, orgID int64, listIDs, contactIDs []int64, now time.
 		return nil
 	}
 	var found int64
-	if err := tx.Raw(`SELECT count(*) FROM contact_lists WHERE org_id = ? AND id = ANY (?::bigint[])`, orgID, int64Array(listIDs)).Scan(&found).Error; err != nil {
+	if err := tx.Raw(`SELECT count(*) FROM contact_lists WHERE org_id = ? AND id = ANY (?::bigint[])`, orgID, db.Int64Array(listIDs)).Scan(&found).Error; err != nil {
 		return fmt.Errorf("contact: find lists: %w", err)
 	}
 	if found != int64(len(compactIDs(listIDs))) {
@@ -862,7 +864,7 @@ func addMembers(tx *gorm.DB, orgID int64, listIDs, contactIDs []int64, now time.
 	if err := tx.Exec(`INSERT INTO contact_list_members (org_id, list_id, contact_id, added_at)
 		SELECT ?, l, c.id, ? FROM unnest(?::bigint[]) l, contacts c
 		WHERE c.org_id = ? AND c.id = ANY (?::bigint[])
-		ON CONFLICT DO NOTHING`, orgID, now, int64Array(listIDs), orgID, int64Array(contactIDs)).Error; err != nil {
+		ON CONFLICT DO NOTHING`, orgID, now, db.Int64Array(listIDs), orgID, db.Int64Array(contactIDs)).Error; err != nil {
 		return fmt.Errorf("contact: add to list: %w", err)
 	}
 	return nil

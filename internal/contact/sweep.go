@@ -90,7 +90,7 @@ func (s *Service) sweepStrayFiles(ctx context.Context, ops *db.Privileged, cutof
 	var keep []string
 	err = ops.Tx(ctx, "contact: sweep upload folder", func(tx *gorm.DB) error {
 		return tx.Raw(`SELECT stored_name FROM contact_imports WHERE stored_name = ANY (?::text[])
-			AND status IN ('uploaded', 'queued', 'running')`, textArray(old)).Scan(&keep).Error
+			AND status IN ('uploaded', 'queued', 'running')`, db.TextArray(old)).Scan(&keep).Error
 	})
 	if err != nil {
 		return fmt.Errorf("contact: sweep upload folder: %w", err)

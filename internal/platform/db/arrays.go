@@ -1,4 +1,4 @@
-package campaign
+package db
 
 import (
 	"database/sql/driver"
@@ -6,12 +6,12 @@ import (
 	"strings"
 )
 
-// textArray passes a []string to PostgreSQL as a text[] through GORM
-// (which would otherwise expand a slice into a list of parameters).
-type textArray []string
+// TextArray passes a []string to PostgreSQL as a text[] through GORM,
+// which would otherwise expand a slice into a list of parameters.
+type TextArray []string
 
-// Value renders the array literal.
-func (a textArray) Value() (driver.Value, error) {
+// Value renders the array literal, every element quoted and escaped.
+func (a TextArray) Value() (driver.Value, error) {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, s := range a {
@@ -31,11 +31,11 @@ func (a textArray) Value() (driver.Value, error) {
 	return b.String(), nil
 }
 
-// int64Array passes a []int64 as a bigint[].
-type int64Array []int64
+// Int64Array passes a []int64 as a bigint[] (see TextArray).
+type Int64Array []int64
 
 // Value renders the array literal.
-func (a int64Array) Value() (driver.Value, error) {
+func (a Int64Array) Value() (driver.Value, error) {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, v := range a {
