@@ -637,3 +637,22 @@ func TestSQLRenderMatchesGo(t *testing.T) {
 		t.Errorf("an http link passes: %v", fe)
 	}
 }
+
+// Contact ids come from one sequence shared by every org, so an org's
+// contacts may start far from 1: the first chunk must still reach them
+// without waiting for the freeze job.
+func TestStartFirstChunkReachesAnOrgsHighIDs(t *testing.T) {
+	e := setup(t, Options{FirstChunk: 5, Chunk: 7, FirstBudget: time.Nanosecond})
+	e.exec(`SELECT setval('contacts_id_seq', 5000000)`)
+	s := e.seed()
+	c := e.draft(s)
+	_, err := e.svc.Start(e.ctx, e.orgA, e.user, c.ID)
+	e.must(err)
+	var first int64
+	e.inOrg(e.orgA, func(tx *gorm.DB) error {
+		return tx.Raw(`SELECT count(*) FROM messages WHERE org_id = ? AND campaign_id = ?`, e.orgA, c.ID).Scan(&first).Error
+	})
+	if first == 0 {
+		t.Fatal("Start froze no one: the first chunk walked ids below the org's contacts")
+	}
+}

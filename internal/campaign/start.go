@@ -87,14 +87,18 @@ func (s *Service) start(ctx context.Context, tx *gorm.DB, r campaignRow, userID 
 		// Frozen now, sent when the window opens (Tick resumes it).
 		status, reason = StatusPaused, PauseOutsideHours
 	}
-	var maxID int64
-	if err := tx.Raw(`SELECT coalesce(max(id), 0) FROM contacts WHERE org_id = ?`, c.OrgID).Scan(&maxID).Error; err != nil {
+	// The org's id range: contact ids come from one sequence shared by all
+	// orgs, so an org's contacts may start anywhere; starting the cursor
+	// below its first contact keeps the first chunk from walking empty spans.
+	var span struct{ MinID, MaxID int64 }
+	if err := tx.Raw(`SELECT coalesce(min(id), 1) - 1 AS min_id, coalesce(max(id), 0) AS max_id FROM contacts WHERE org_id = ?`,
+		c.OrgID).Scan(&span).Error; err != nil {
 		return fmt.Errorf("campaign: start: %w", err)
 	}
 	if err := tx.Exec(`UPDATE campaigns SET status = ?, pause_reason = ?, error = '', connection_id = ?, template_name = ?,
 		template_language = ?, category = ?, started_at = ?, updated_at = ?, recipients = 0, skipped = '{}', frozen = false,
-		freeze_cursor = 0, freeze_max = ? WHERE org_id = ? AND id = ?`,
-		status, reason, conn.ID, t.Name, t.Language, strings.ToUpper(t.Category), now, now, maxID, c.OrgID, c.ID).Error; err != nil {
+		freeze_cursor = ?, freeze_max = ? WHERE org_id = ? AND id = ?`,
+		status, reason, conn.ID, t.Name, t.Language, strings.ToUpper(t.Category), now, now, span.MinID, span.MaxID, c.OrgID, c.ID).Error; err != nil {
 		return fmt.Errorf("campaign: start: %w", err)
 	}
 	if err := tx.Exec(`INSERT INTO campaign_stats (org_id, campaign_id, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
