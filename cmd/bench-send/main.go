@@ -602,7 +602,16 @@ func (b *bench) firstSend(n, concurrency int) (firstSendResult, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for len(b.sb.Ledger(o.PNID, 0)) == 0 {
 		if time.Now().After(deadline) {
-			return firstSendResult{}, errors.New("no send within 30 s")
+			// Say where it stuck: the campaign's state and its ledger.
+			var status, why string
+			var queued, sending, other int64
+			_ = b.w.Ops.Pool.QueryRow(b.ctx, `SELECT k.status, k.pause_reason,
+					count(*) FILTER (WHERE m.status = 'queued'), count(*) FILTER (WHERE m.status = 'sending'),
+					count(*) FILTER (WHERE m.status NOT IN ('queued', 'sending'))
+				FROM campaigns k LEFT JOIN messages m ON m.org_id = k.org_id AND m.campaign_id = k.id
+				WHERE k.org_id = $1 AND k.id = $2 GROUP BY 1, 2`, o.ID, c.ID).Scan(&status, &why, &queued, &sending, &other)
+			return firstSendResult{}, fmt.Errorf("no send within 30 s (campaign %s %q; ledger: %d queued, %d sending, %d other)",
+				status, why, queued, sending, other)
 		}
 		time.Sleep(time.Millisecond)
 	}
