@@ -15,7 +15,8 @@
 //
 //   - 100 orgs sending at once: the slowest and fastest org's rate;
 //
-//   - time to first send for a 1M-recipient campaign.
+//   - time to first send for a 1M-recipient campaign started by
+//     campaign.Service.Start (the "Send now" path).
 //
 //     go run ./cmd/bench-send -pacing 60s -orgs-duration 30s
 package main
@@ -23,6 +24,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,15 +38,20 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"tidings/internal/benchkit"
+	"tidings/internal/campaign"
 	"tidings/internal/delivery"
 	"tidings/internal/delivery/sendtest"
+	"tidings/internal/platform/clock"
 	"tidings/internal/sandbox"
 )
 
@@ -57,8 +64,12 @@ func main() {
 	orgsDuration := flag.Duration("orgs-duration", 30*time.Second, "how long the orgs phase is measured")
 	audience := flag.Int("audience", 1_000_000, "recipients of the time-to-first-send campaign")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the throughput phase here")
+	only := flag.String("phases", "send,pacing,orgs,first", "phases to run (comma-separated: send, pacing, orgs, first)")
 	flag.Parse()
 	profilePath = *cpuProfile
+	for _, p := range strings.Split(*only, ",") {
+		phases[strings.TrimSpace(p)] = true
+	}
 	if err := run(*msgs, *concurrency, *pacing, *orgs, *orgsRate, *orgsDuration, *audience); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-send:", err)
 		os.Exit(1)
@@ -66,6 +77,9 @@ func main() {
 }
 
 var profilePath string
+
+// phases are the phases to run (-phases): when tuning one, skip the others.
+var phases = map[string]bool{}
 
 type bench struct {
 	ctx    context.Context
@@ -111,6 +125,30 @@ func run(msgs, concurrency int, pacing time.Duration, orgs, orgsRate int, orgsDu
 	defer hs.Close()
 	b := &bench{ctx: ctx, w: w, sb: sb, apiURL: "http://" + ln.Addr().String()}
 
+	if phases["send"] {
+		if err := b.sendPhase(msgs, concurrency); err != nil {
+			return err
+		}
+	}
+	if phases["pacing"] {
+		if err := b.pacingPhase(pacing, concurrency); err != nil {
+			return err
+		}
+	}
+	if phases["orgs"] {
+		if err := b.orgsPhase(orgs, orgsRate, orgsDuration, concurrency); err != nil {
+			return err
+		}
+	}
+	if phases["first"] {
+		if err := b.firstPhase(audience, concurrency); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) sendPhase(msgs, concurrency int) error {
 	base, err := b.baseline(msgs, concurrency)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
@@ -125,7 +163,10 @@ func run(msgs, concurrency int, pacing time.Duration, orgs, orgsRate int, orgsDu
 		msgs, tp.secs, tp.rate, tp.rate/base.rate, tp.duplicates, tp.lost)
 	benchkit.Line(os.Stdout, "send", "msgs", msgs, "msgs_per_s", math.Round(tp.rate), "baseline_per_s", math.Round(base.rate),
 		"ratio", tp.rate/base.rate, "duplicates", tp.duplicates, "lost", tp.lost, "concurrency", concurrency)
+	return nil
+}
 
+func (b *bench) pacingPhase(pacing time.Duration, concurrency int) error {
 	b.fresh()
 	pr, err := b.pacing([]int{80, 1000}, pacing, concurrency)
 	if err != nil {
@@ -137,6 +178,10 @@ func run(msgs, concurrency int, pacing time.Duration, orgs, orgsRate int, orgsDu
 		benchkit.Line(os.Stdout, "pacing", "cap_per_s", p.cap, "achieved_per_s", p.achieved, "deviation_pct", p.deviation,
 			"throttled", p.throttled, "pair_limited", p.pair, "seconds", pacing.Seconds())
 	}
+	return nil
+}
+
+func (b *bench) orgsPhase(orgs, orgsRate int, orgsDuration time.Duration, concurrency int) error {
 	b.fresh()
 	or, err := b.manyOrgs(orgs, orgsRate, orgsDuration, concurrency)
 	if err != nil {
@@ -146,13 +191,16 @@ func run(msgs, concurrency int, pacing time.Duration, orgs, orgsRate int, orgsDu
 		orgs, orgsRate, orgsDuration, or.min, or.max, or.starved, or.throttled)
 	benchkit.Line(os.Stdout, "pacing_orgs", "orgs", orgs, "cap_per_s", orgsRate, "min_per_s", or.min, "max_per_s", or.max,
 		"starved", or.starved, "throttled", or.throttled)
+	return nil
+}
 
+func (b *bench) firstPhase(audience, concurrency int) error {
 	b.fresh()
 	fs, err := b.firstSend(audience, concurrency)
 	if err != nil {
 		return fmt.Errorf("first send: %w", err)
 	}
-	fmt.Printf("first send: %d-recipient campaign, %.3fs from \"Send now\" to the first POST accepted (first chunk frozen in %.3fs)\n",
+	fmt.Printf("first send: %d-recipient campaign, %.3fs from \"Send now\" to the first POST accepted (campaign.Start returned in %.3fs)\n",
 		audience, fs.seconds, fs.chunk)
 	benchkit.Line(os.Stdout, "first_send", "audience", audience, "seconds", fs.seconds)
 	return nil
@@ -236,6 +284,7 @@ func (b *bench) baseline(msgs, concurrency int) (rateResult, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}, Timeout: 15 * time.Second}
 	var next, bad atomic.Int64
 	var wg sync.WaitGroup
+	self0 := selfCPU()
 	start := time.Now()
 	for range concurrency {
 		wg.Go(func() {
@@ -267,6 +316,7 @@ func (b *bench) baseline(msgs, concurrency int) (rateResult, error) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	fmt.Printf("baseline: CPU per request: this process (client + sandbox) %.1f µs\n", (selfCPU()-self0)/float64(msgs)*1e6)
 	if bad.Load() > 0 {
 		return rateResult{}, fmt.Errorf("%d baseline requests failed", bad.Load())
 	}
@@ -297,6 +347,7 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	pg0, self0 := pgCPU(b.ctx, b.w.Ops.Pool), selfCPU()
 	start := time.Now()
 	if err := b.setRunning(o.ID, id); err != nil {
 		return rateResult{}, err
@@ -312,8 +363,11 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	secs := time.Since(start).Seconds()
+	pgSecs, selfSecs := pgCPU(b.ctx, b.w.Ops.Pool)-pg0, selfCPU()-self0
 	stop()
 	st := s.Stats()
+	fmt.Printf("engine: CPU per message: PostgreSQL %.1f µs, this process (engine + sandbox) %.1f µs\n",
+		pgSecs/float64(msgs)*1e6, selfSecs/float64(msgs)*1e6)
 	fmt.Printf("engine: %d claims (avg %.1f ms), %d recorded batches (avg %.1f ms)\n", st.Claims.Load(),
 		float64(st.ClaimNanos.Load())/float64(max(1, st.Claims.Load()))/1e6, st.Records.Load(),
 		float64(st.RecordNanos.Load())/float64(max(1, st.Records.Load()))/1e6)
@@ -485,15 +539,38 @@ func (b *bench) manyOrgs(n, rate int, window time.Duration, concurrency int) (or
 
 type firstSendResult struct{ seconds, chunk float64 }
 
-// firstChunk is how many recipients are frozen before the first commit.
-const firstChunk = 5_000
+// springOffer is the sandbox's spring_offer template as the org's
+// template sync stores it (approved).
+const springOffer = `[{"type":"HEADER","format":"TEXT","text":"Spring offer"},
+	{"type":"BODY","text":"Hi {{first_name}}, enjoy {{discount}} off everything this week."},
+	{"type":"FOOTER","text":"Not interested? Tap Stop promotions"},
+	{"type":"BUTTONS","buttons":[{"type":"QUICK_REPLY","text":"Tell me more"},{"type":"QUICK_REPLY","text":"Stop promotions"}]}]`
+
+// freezeJobs stands in for River: it keeps the freeze jobs Start enqueues,
+// and the bench runs them as soon as Start has committed, as a River
+// worker would pick them up. The first chunk Start freezes covers the
+// first FirstChunk contact ids only: when other orgs' contacts hold the
+// low ids (as in a full run, after the other phases), the first message
+// comes from the job.
+type freezeJobs struct {
+	mu   sync.Mutex
+	args []campaign.FreezeArgs
+}
+
+func (j *freezeJobs) InsertTx(_ context.Context, _ *sql.Tx, a river.JobArgs, _ *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	if f, ok := a.(campaign.FreezeArgs); ok {
+		j.mu.Lock()
+		j.args = append(j.args, f)
+		j.mu.Unlock()
+	}
+	return &rivertype.JobInsertResult{Job: &rivertype.JobRow{}}, nil
+}
 
 // firstSend measures "Send now" → first POST accepted for an audience of n
-// with a sender already running (idle, polling).
-//
-// TODO(campaign.Start): freeze with campaign.Start once it is merged; until
-// then this is its first step done directly: the first chunk of the
-// audience inserted set-based, the campaign set running, one commit.
+// with a sender already running (idle, polling): a draft campaign to every
+// contact of an org with an approved template, started by
+// campaign.Service.Start as the web handler does, until the sandbox
+// accepts its first message.
 func (b *bench) firstSend(n, concurrency int) (firstSendResult, error) {
 	o, err := b.org(80, 0)
 	if err != nil {
@@ -506,7 +583,19 @@ func (b *bench) firstSend(n, concurrency int) (firstSendResult, error) {
 	if _, err := b.w.Ops.Pool.Exec(b.ctx, `VACUUM ANALYZE contacts`); err != nil {
 		return firstSendResult{}, err
 	}
-	id, err := b.w.NewCampaign(b.ctx, sendtest.Campaign{Org: o, Status: "draft", Frozen: new(bool)})
+	var tmpl int64
+	if err := b.w.Ops.Pool.QueryRow(b.ctx, `INSERT INTO wa_templates (org_id, connection_id, meta_id, name, language, category, status, components)
+		VALUES ($1, $2, $3, 'spring_offer', 'en_US', 'MARKETING', 'APPROVED', $4::jsonb) RETURNING id`,
+		o.ID, o.ConnID, "meta-spring-offer-"+strconv.FormatInt(o.ID, 10), springOffer).Scan(&tmpl); err != nil {
+		return firstSendResult{}, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	jobs := &freezeJobs{}
+	svc := campaign.NewService(b.w.Tenant, b.w.Priv, jobs, clock.System{}, quiet, campaign.Options{})
+	c, err := svc.Create(b.ctx, o.ID, b.w.UserID, campaign.Input{Name: "Million", TemplateID: tmpl, Mapping: campaign.Mapping{
+		"body.first_name": {Source: campaign.SourceFirstName, Fallback: "there"},
+		"body.discount":   {Source: campaign.SourceText, Text: "20%"},
+	}})
 	if err != nil {
 		return firstSendResult{}, err
 	}
@@ -514,27 +603,40 @@ func (b *bench) firstSend(n, concurrency int) (firstSendResult, error) {
 	defer stop()
 	time.Sleep(500 * time.Millisecond) // the sender is up and idle
 	start := time.Now()
-	err = pgx.BeginFunc(b.ctx, b.w.Ops.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(b.ctx, `INSERT INTO messages (org_id, connection_id, to_e164, campaign_id, contact_id, kind, category, template_name, template_language, params)
-			SELECT $1, $2, phone_e164, $3, id, 'template', 'MARKETING', 'spring_offer', 'en_US', $4
-			FROM contacts WHERE org_id = $1 ORDER BY id LIMIT $5`, o.ID, o.ConnID, id, sendtest.SpringOfferParams, firstChunk)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(b.ctx, `UPDATE campaign_stats SET queued = $3 WHERE org_id = $1 AND campaign_id = $2`, o.ID, id, tag.RowsAffected()); err != nil {
-			return err
-		}
-		_, err = tx.Exec(b.ctx, `UPDATE campaigns SET status = 'running', recipients = $3, started_at = now() WHERE org_id = $1 AND id = $2`, o.ID, id, tag.RowsAffected())
-		return err
-	})
-	if err != nil {
+	if _, err := svc.Start(b.ctx, o.ID, b.w.UserID, c.ID); err != nil {
 		return firstSendResult{}, err
 	}
 	chunk := time.Since(start).Seconds()
+	jobs.mu.Lock()
+	pending := jobs.args
+	jobs.mu.Unlock()
+	if len(pending) == 0 {
+		return firstSendResult{}, errors.New("Start froze everything at once: not the path being measured")
+	}
+	// The job is stopped once the first send is seen: the rest of the
+	// million is not what this phase measures.
+	jctx, cancelJob := context.WithCancel(b.ctx)
+	jobDone := make(chan struct{})
+	go func() {
+		defer close(jobDone)
+		for _, a := range pending {
+			_ = svc.Freeze(jctx, a.OrgID, a.CampaignID)
+		}
+	}()
+	defer func() { cancelJob(); <-jobDone }()
 	deadline := time.Now().Add(30 * time.Second)
 	for len(b.sb.Ledger(o.PNID, 0)) == 0 {
 		if time.Now().After(deadline) {
-			return firstSendResult{}, errors.New("no send within 30 s")
+			// Say where it stuck: the campaign's state and its ledger.
+			var status, why string
+			var queued, sending, other int64
+			_ = b.w.Ops.Pool.QueryRow(b.ctx, `SELECT k.status, k.pause_reason,
+					count(*) FILTER (WHERE m.status = 'queued'), count(*) FILTER (WHERE m.status = 'sending'),
+					count(*) FILTER (WHERE m.status NOT IN ('queued', 'sending'))
+				FROM campaigns k LEFT JOIN messages m ON m.org_id = k.org_id AND m.campaign_id = k.id
+				WHERE k.org_id = $1 AND k.id = $2 GROUP BY 1, 2`, o.ID, c.ID).Scan(&status, &why, &queued, &sending, &other)
+			return firstSendResult{}, fmt.Errorf("no send within 30 s (campaign %s %q; ledger: %d queued, %d sending, %d other)",
+				status, why, queued, sending, other)
 		}
 		time.Sleep(time.Millisecond)
 	}
