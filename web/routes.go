@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	app.POST(paths.SessionsRevokeOthers, s.sessionRevokeOthers)
 	app.GET(paths.Team, s.teamShow)
 	app.GET(paths.WhatsApp, s.whatsappShow)
+	app.GET(paths.SendSettings, s.sendSettingsShow)
 	// Message templates: members see them; admins and owners create and sync.
 	app.GET(paths.Templates, s.templateList)
 	app.GET(paths.TemplatePattern, s.templateShow)
@@ -102,6 +103,7 @@ func (s *Server) routes() {
 	admin := app.with(requireRole(account.RoleAdmin))
 	admin.POST(paths.WhatsApp, s.whatsappSave)
 	admin.POST(paths.WhatsAppTest, s.whatsappTest)
+	admin.POST(paths.SendSettings, s.sendSettingsSave)
 	admin.POST(paths.ImportConfirmPattern, s.importConfirm)
 	admin.POST(paths.ImportCancelPattern, s.importCancel)
 	admin.POST(paths.ContactDeletePattern, s.contactDelete)

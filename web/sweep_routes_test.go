@@ -195,6 +195,12 @@ var sweepRoutes = []sweepRoute{
 	// Testing a connection that does not exist (the sweep's orgs have
 	// none) is a 404 for those allowed, and a refusal for the rest.
 	{Method: http.MethodPost, Path: paths.WhatsAppTest, Aud: audAdmin},
+	{Method: http.MethodGet, Path: paths.SendSettings, Aud: audMember},
+	{Method: http.MethodPost, Path: paths.SendSettings, Aud: audAdmin, Form: func(*sweepCtx) url.Values {
+		return url.Values{"cap_count": {"3"}, "cap_days": {"7"}, "optout_keywords": {"Désabonner"}, "optin_keywords": {""},
+			"optout_payloads": {"STOP_PROMOS"}, "optout_confirmation": {"Bye."}, "optin_confirmation": {"Welcome back."},
+			"pause_error_percent": {"20"}, "send_rate": {"80"}}
+	}},
 	{Method: http.MethodGet, Path: paths.Templates, Aud: audMember, Form: func(*sweepCtx) url.Values {
 		return url.Values{"status": {"APPROVED"}, "category": {"MARKETING"}}
 	}},

@@ -1,7 +1,11 @@
 // Package settings renders the organisation's settings pages.
 package settings
 
-import "tidings/templates/components"
+import (
+	"strings"
+
+	"tidings/templates/components"
+)
 
 // WhatsAppForm is the connection form's state.
 type WhatsAppForm struct {
@@ -97,4 +101,37 @@ func throughputWords(level string) string {
 		return "Unknown"
 	}
 	return level
+}
+
+// SendingForm is the sending settings form's state, as typed.
+type SendingForm struct {
+	CapCount, CapDays                     string
+	OptOutKeywords, OptInKeywords         string
+	OptOutPayloads                        string
+	OptOutConfirmation, OptInConfirmation string
+	PauseErrorPercent, SendRate           string
+	Connected                             bool // the send rate applies to a connected number
+	Errors                                components.FormErrors
+}
+
+// SendingData is the sending settings page.
+type SendingData struct {
+	CanManage     bool
+	BuiltinOptOut []string
+	BuiltinOptIn  []string
+	Form          SendingForm
+}
+
+func capWords(f SendingForm) string {
+	if strings.TrimSpace(f.CapCount) == "0" {
+		return "No cap"
+	}
+	return f.CapCount + " marketing messages per person every " + f.CapDays + " days"
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "None"
+	}
+	return s
 }

@@ -46,6 +46,7 @@ const (
 	SwitchOrg             = "/app/switch-org"
 	WhatsApp              = "/app/settings/whatsapp"
 	WhatsAppTest          = "/app/settings/whatsapp/test"
+	SendSettings          = "/app/settings/sending"
 	Contacts              = "/app/contacts"
 	ImportNew             = "/app/contacts/imports/new"
 	Imports               = "/app/contacts/imports"
