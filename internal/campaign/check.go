@@ -55,7 +55,7 @@ type sendRules struct {
 }
 
 func loadRules(tx *gorm.DB, orgID, campaignID int64, category string, now time.Time) (sendRules, error) {
-	r := sendRules{marketing: strings.EqualFold(category, CategoryMarketing), capCount: 2, capDays: 7, campaignID: campaignID, now: now}
+	r := sendRules{marketing: strings.EqualFold(category, CategoryMarketing), capCount: DefaultCapCount, capDays: DefaultCapDays, campaignID: campaignID, now: now}
 	var st struct{ CapCount, CapDays int }
 	err := tx.Raw(`SELECT cap_count, cap_days FROM org_send_settings WHERE org_id = ?`, orgID).Take(&st).Error
 	switch {

@@ -262,6 +262,10 @@ func keywords(s string, builtin []string, field string, fe FieldErrors) []string
 		switch {
 		case utf8.RuneCountInString(k) > maxKeywordLen:
 			fe[field] = fmt.Sprintf("“%s” is too long: each word can have at most 30 characters.", k)
+		case len(k) > 64:
+			// Normalize ignores replies longer than this many bytes, so
+			// such a word (30 characters of some scripts) would never match.
+			fe[field] = fmt.Sprintf("“%s” is too long to be recognised in a reply; use a shorter word.", k)
 		case n == "":
 			fe[field] = fmt.Sprintf("“%s” has no letters or digits.", k)
 		case slices.Contains(builtin, n):

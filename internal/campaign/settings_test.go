@@ -73,6 +73,7 @@ func TestSendSettingsValidation(t *testing.T) {
 		{"cap days zero", "cap_days", "1 to 90", func(in *SendSettingsInput) { in.CapDays = "0" }},
 		{"cap days too high", "cap_days", "1 to 90", func(in *SendSettingsInput) { in.CapDays = "91" }},
 		{"keyword too long", "optout_keywords", "at most 30 characters", func(in *SendSettingsInput) { in.OptOutKeywords = long(31) }},
+		{"keyword too many bytes", "optout_keywords", "too long to be recognised", func(in *SendSettingsInput) { in.OptOutKeywords = strings.Repeat("停", 22) }},
 		{"keyword duplicate", "optout_keywords", "listed twice", func(in *SendSettingsInput) { in.OptOutKeywords = "Désabonner, DESABONNER" }},
 		{"keyword built in", "optout_keywords", "built-in word", func(in *SendSettingsInput) { in.OptOutKeywords = "arrêt" }},
 		{"keyword punctuation only", "optout_keywords", "no letters", func(in *SendSettingsInput) { in.OptOutKeywords = "!!" }},
@@ -114,5 +115,28 @@ func TestSendSettingsValidation(t *testing.T) {
 	in.SendRate = ""
 	if got, err := e.svc.SaveSendSettings(e.ctx, e.orgB, e.user, in); err != nil || got.Connected || !got.Saved {
 		t.Errorf("without a number: %+v %v", got, err)
+	}
+}
+
+// The cap saved on the settings page is the one the campaign check uses.
+func TestSendSettingsCapHonoured(t *testing.T) {
+	e := setup(t, Options{})
+	s := e.seed()
+	c := e.draft(s)
+	in := goodSendInput()
+	in.CapCount, in.CapDays = "1", "14"
+	_, err := e.svc.SaveSendSettings(e.ctx, e.orgA, e.user, in)
+	e.must(err)
+	got, err := e.svc.Check(e.ctx, e.orgA, c.ID)
+	e.must(err)
+	if got.Skipped[SkipFrequencyCap] != 3 {
+		t.Errorf("cap 1/14d: skipped %v", got.Skipped)
+	}
+	in.CapCount = "0"
+	_, err = e.svc.SaveSendSettings(e.ctx, e.orgA, e.user, in)
+	e.must(err)
+	got, _ = e.svc.Check(e.ctx, e.orgA, c.ID)
+	if got.Skipped[SkipFrequencyCap] != 0 {
+		t.Errorf("no cap: skipped %v", got.Skipped)
 	}
 }
