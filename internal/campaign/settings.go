@@ -161,7 +161,10 @@ func (s *Service) SaveSendSettings(ctx context.Context, orgID, userID int64, in 
 			}
 		}
 		if err := audit.Record(tx, audit.Entry{OrgID: orgID, ActorID: userID, Action: "settings.sending.update",
-			Target: "org:" + strconv.FormatInt(orgID, 10), At: s.clock.Now()}); err != nil {
+			Target: "org:" + strconv.FormatInt(orgID, 10), At: s.clock.Now(),
+			Detail: map[string]any{"cap_count": v.CapCount, "cap_days": v.CapDays, "pause_error_rate": v.PauseErrorRate,
+				"send_rate": v.SendRate, "optout_keywords": len(v.OptOutKeywords), "optin_keywords": len(v.OptInKeywords),
+				"optout_payloads": len(v.OptOutPayloads)}}); err != nil {
 			return err
 		}
 		out, err = loadSendSettings(tx, orgID)
