@@ -10,7 +10,7 @@ import (
 
 	"tidings/internal/account"
 	"tidings/internal/campaign"
-	"tidings/internal/delivery"
+	"tidings/internal/contact"
 	"tidings/templates/components"
 	"tidings/templates/settings"
 	"tidings/web/paths"
@@ -28,7 +28,7 @@ func (s *Server) sendSettingsShow(c echo.Context) error {
 
 func sendSettingsData(role string, f settings.SendingForm) settings.SendingData {
 	return settings.SendingData{CanManage: account.RoleAtLeast(role, account.RoleAdmin),
-		BuiltinOptOut: delivery.BuiltinOptOut, BuiltinOptIn: delivery.BuiltinOptIn, Form: f}
+		BuiltinOptOut: contact.OptOutWords, BuiltinOptIn: contact.OptInWords, Form: f}
 }
 
 // sendingForm fills the form from the stored settings.

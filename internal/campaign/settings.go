@@ -14,7 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"tidings/internal/audit"
-	"tidings/internal/delivery"
+	"tidings/internal/contact"
 )
 
 // Sending settings (org_send_settings, one row per org created on the
@@ -190,12 +190,12 @@ func (in SendSettingsInput) validate(connected bool) (SendSettings, FieldErrors)
 	if v.CapDays, ok = intIn(in.CapDays, 1, maxCapDays); !ok {
 		fe["cap_days"] = "Enter a number of days from 1 to 90."
 	}
-	v.OptOutKeywords = keywords(in.OptOutKeywords, delivery.BuiltinOptOut, "optout_keywords", fe)
-	v.OptInKeywords = keywords(in.OptInKeywords, delivery.BuiltinOptIn, "optin_keywords", fe)
+	v.OptOutKeywords = keywords(in.OptOutKeywords, contact.OptOutWords, "optout_keywords", fe)
+	v.OptInKeywords = keywords(in.OptInKeywords, contact.OptInWords, "optin_keywords", fe)
 	if _, dup := fe["optin_keywords"]; !dup {
 		for _, k := range v.OptInKeywords {
-			n := delivery.Normalize(k)
-			if slices.Contains(delivery.BuiltinOptOut, n) || slices.ContainsFunc(v.OptOutKeywords, func(o string) bool { return delivery.Normalize(o) == n }) {
+			n := contact.NormalizeKeyword(k)
+			if slices.Contains(contact.OptOutWords, n) || slices.ContainsFunc(v.OptOutKeywords, func(o string) bool { return contact.NormalizeKeyword(o) == n }) {
 				fe["optin_keywords"] = fmt.Sprintf("“%s” is also an opt-out word; a word can only mean one thing.", k)
 				break
 			}
@@ -261,7 +261,7 @@ func splitList(s string) []string {
 func keywords(s string, builtin []string, field string, fe FieldErrors) []string {
 	var out, seen []string
 	for _, k := range splitList(s) {
-		n := delivery.Normalize(k)
+		n := contact.NormalizeKeyword(k)
 		switch {
 		case utf8.RuneCountInString(k) > maxKeywordLen:
 			fe[field] = fmt.Sprintf("“%s” is too long: each word can have at most 30 characters.", k)

@@ -5,10 +5,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Header words people use, in English, Spanish, French, German,
@@ -47,12 +43,10 @@ func words(s string) map[string]bool {
 	return m
 }
 
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
 // headerKey reduces a header cell to lower-case letters and digits without
 // accents: "Téléphone portable" → "telephoneportable".
 func headerKey(s string) string {
-	if t, _, err := transform.String(stripMarks, s); err == nil {
+	if t, err := stripAccents(s); err == nil {
 		s = t
 	}
 	var b strings.Builder
@@ -243,7 +237,7 @@ func bestColumn(rows [][]string, n int, ok func(string) bool) int {
 // AttributeKey turns a header into a custom attribute key: lower case,
 // letters, digits and underscores ("Customer ID" → "customer_id").
 func AttributeKey(h string) string {
-	if t, _, err := transform.String(stripMarks, h); err == nil {
+	if t, err := stripAccents(h); err == nil {
 		h = t
 	}
 	var b strings.Builder

@@ -4,13 +4,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
+	"tidings/internal/contact"
 	"tidings/internal/whatsapp"
 )
 
@@ -22,13 +19,6 @@ import (
 // reply's wamid (the consent event's evidence names it, the confirmation
 // is written only with a new event, replied_at is set only once), so a
 // redelivered webhook changes nothing.
-
-// BuiltinOptOut are the words that always mean "stop messaging me", in the
-// languages of our first customers (compared after Normalize).
-var BuiltinOptOut = []string{"STOP", "UNSUBSCRIBE", "STOPP", "ALTO", "ARRET", "BAJA"}
-
-// BuiltinOptIn are the words that always mean "subscribe me again".
-var BuiltinOptIn = []string{"START"}
 
 // Defaults of org_send_settings (migrations/00007), for orgs that never
 // saved their sending settings.
@@ -50,12 +40,12 @@ type sendSettings struct {
 func newSendSettings(optOut, optIn, payloads []string, optOutText, optInText *string) *sendSettings {
 	s := &sendSettings{optOutText: defaultOptOutConfirmation, optInText: defaultOptInConfirmation}
 	for _, k := range optOut {
-		if k = Normalize(k); k != "" {
+		if k = contact.NormalizeKeyword(k); k != "" {
 			s.optOut = append(s.optOut, k)
 		}
 	}
 	for _, k := range optIn {
-		if k = Normalize(k); k != "" {
+		if k = contact.NormalizeKeyword(k); k != "" {
 			s.optIn = append(s.optIn, k)
 		}
 	}
@@ -71,25 +61,6 @@ func newSendSettings(optOut, optIn, payloads []string, optOutText, optInText *st
 		s.optInText = *optInText
 	}
 	return s
-}
-
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
-// Normalize is how a reply and a keyword are compared: accents removed,
-// upper case, inner spaces collapsed, and surrounding spaces and
-// punctuation dropped, so " stop ", "Stop!" and "ARRÊT" match STOP and
-// ARRET.
-func Normalize(s string) string {
-	if len(s) > 64 {
-		return "" // a keyword is a word or two, never a paragraph
-	}
-	out, _, err := transform.String(stripMarks, s)
-	if err != nil {
-		out = s
-	}
-	out = strings.Join(strings.Fields(out), " ")
-	out = strings.TrimFunc(out, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.IsSymbol(r) })
-	return strings.ToUpper(out)
 }
 
 // Intent is what a reply asks for.
@@ -122,13 +93,13 @@ func (s *sendSettings) classify(m *whatsapp.InboundMessage) Intent {
 	default:
 		return IntentNone
 	}
-	w := Normalize(text)
+	w := contact.NormalizeKeyword(text)
 	switch {
 	case w == "":
 		return IntentNone
-	case slices.Contains(BuiltinOptOut, w) || slices.Contains(s.optOut, w):
+	case slices.Contains(contact.OptOutWords, w) || slices.Contains(s.optOut, w):
 		return IntentOptOut
-	case slices.Contains(BuiltinOptIn, w) || slices.Contains(s.optIn, w):
+	case slices.Contains(contact.OptInWords, w) || slices.Contains(s.optIn, w):
 		return IntentOptIn
 	}
 	return IntentNone

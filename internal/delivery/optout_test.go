@@ -25,8 +25,8 @@ func TestNormalizeKeywords(t *testing.T) {
 		"  désabonner  moi ": "DESABONNER MOI", "Stopp": "STOPP", "where is my parcel?": "WHERE IS MY PARCEL",
 		strings.Repeat("stop ", 20): "",
 	} {
-		if got := Normalize(in); got != want {
-			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		if got := contact.NormalizeKeyword(in); got != want {
+			t.Errorf("contact.NormalizeKeyword(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
