@@ -611,7 +611,7 @@ func (b *bench) firstSend(n, concurrency int) (firstSendResult, error) {
 	pending := jobs.args
 	jobs.mu.Unlock()
 	if len(pending) == 0 {
-		return firstSendResult{}, errors.New("Start froze everything at once: not the path being measured")
+		return firstSendResult{}, errors.New("campaign.Start froze everything at once: not the path being measured")
 	}
 	// The job is stopped once the first send is seen: the rest of the
 	// million is not what this phase measures.
