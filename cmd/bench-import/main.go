@@ -42,6 +42,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"tidings/internal/benchkit"
 	"tidings/internal/contact"
 	"tidings/internal/platform/clock"
 	"tidings/internal/platform/db"
@@ -145,18 +146,18 @@ func run(rows, rows5m, reps int, fast bool) error {
 		if err := reset(ctx, owner); err != nil {
 			return err
 		}
-		cpu0 := pgCPU(ctx, owner)
+		cpu0 := benchkit.PostgresCPU(ctx, owner.Pool)
 		b, err := baseline(ctx, owner, rows)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
-		cpuBase := pgCPU(ctx, owner) - cpu0
+		cpuBase := benchkit.PostgresCPU(ctx, owner.Pool) - cpu0
 		if err := reset(ctx, owner); err != nil {
 			return err
 		}
-		cpu0 = pgCPU(ctx, owner)
+		cpu0 = benchkit.PostgresCPU(ctx, owner.Pool)
 		res, err := runChild(ctx, owner, urls, work, file, rows)
-		cpuImport := pgCPU(ctx, owner) - cpu0
+		cpuImport := benchkit.PostgresCPU(ctx, owner.Pool) - cpu0
 		if cpuBase > 0 {
 			fmt.Printf("rep %d: PostgreSQL CPU: baseline %.2f s, import %.2f s (ratio %.2f); importer CPU %.2f s\n",
 				i+1, cpuBase, cpuImport, cpuBase/cpuImport, res.CPUSeconds)
@@ -583,56 +584,4 @@ type noJobs struct{}
 
 func (noJobs) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return &rivertype.JobInsertResult{}, nil
-}
-
-// pgCPU is the CPU seconds used so far by the PostgreSQL server on this
-// machine (the postmaster, its live children, and the children it has
-// reaped), or 0 when /proc cannot tell (another OS, a remote server). On a
-// shared, noisy machine CPU time compares the work of two runs better than
-// wall time does.
-func pgCPU(ctx context.Context, owner *db.Conn) float64 {
-	var pid int
-	if err := owner.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		return 0
-	}
-	stat := func(pid int) []string {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return nil
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			return nil
-		}
-		return strings.Fields(s[i+1:]) // [0] is the state: field 3
-	}
-	num := func(f []string, field int) float64 {
-		if len(f) <= field-3 {
-			return 0
-		}
-		v, _ := strconv.ParseFloat(f[field-3], 64)
-		return v
-	}
-	f := stat(pid)
-	if f == nil {
-		return 0
-	}
-	pm := int(num(f, 4))
-	pf := stat(pm)
-	if pf == nil {
-		return 0
-	}
-	ticks := num(pf, 14) + num(pf, 15) + num(pf, 16) + num(pf, 17)
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if cf := stat(child); cf != nil && int(num(cf, 4)) == pm {
-			ticks += num(cf, 14) + num(cf, 15)
-		}
-	}
-	return ticks / 100 // USER_HZ
 }

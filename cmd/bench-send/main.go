@@ -347,7 +347,7 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	pg0, self0 := pgCPU(b.ctx, b.w.Ops.Pool), selfCPU()
+	pg0, self0 := benchkit.PostgresCPU(b.ctx, b.w.Ops.Pool), selfCPU()
 	start := time.Now()
 	if err := b.setRunning(o.ID, id); err != nil {
 		return rateResult{}, err
@@ -363,7 +363,7 @@ func (b *bench) throughput(msgs, concurrency int) (rateResult, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	secs := time.Since(start).Seconds()
-	pgSecs, selfSecs := pgCPU(b.ctx, b.w.Ops.Pool)-pg0, selfCPU()-self0
+	pgSecs, selfSecs := benchkit.PostgresCPU(b.ctx, b.w.Ops.Pool)-pg0, selfCPU()-self0
 	stop()
 	st := s.Stats()
 	fmt.Printf("engine: CPU per message: PostgreSQL %.1f µs, this process (engine + sandbox) %.1f µs\n",
