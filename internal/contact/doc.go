@@ -84,10 +84,12 @@
 // set-based from its RETURNING rows.
 //
 // Into an org with no contacts yet (fresh.go, freshload.go), the file goes
-// in chunks: each is COPYed into a small temporary table and its certain
-// first lines inserted with a plain INSERT … SELECT (no sort, no ON
-// CONFLICT) while the next chunk is parsed; suspects are settled exactly at
-// the end. A contact added meanwhile by someone else sends the import back
+// in chunks: a builder goroutine gathers a chunk's certain first lines as
+// one array a column, sorted by number, and encodes them, while the
+// database inserts the previous chunk with a plain INSERT … SELECT FROM
+// unnest(…) (no ON CONFLICT; the unique index filled in key order); a
+// chunk's suspects and rejected rows go through a small staging table, and
+// suspects are settled exactly at the end. A contact added meanwhile by someone else sends the import back
 // to the general path (a savepoint). (COPY straight into contacts is
 // refused: the table has row-level security.)
 //

@@ -581,17 +581,3 @@ func TestFreshOrgLoadChunksAndFalsePositives(t *testing.T) {
 	t.Run("fresh org", TestFreshOrgImport)
 	t.Run("rejected rows", TestRejectedCSV)
 }
-
-// The same tests with Options.Bulk: rows COPYed straight into contacts.
-func TestBulkImport(t *testing.T) {
-	testBulk = true
-	defer func() { testBulk = false }()
-	t.Run("corpus", TestImportCorpus)
-	t.Run("merge modes", TestMergeModes)
-	t.Run("fresh org", TestFreshOrgImport)
-	t.Run("rejected rows", TestRejectedCSV)
-	t.Run("cancel and restart", TestImportCancelAndRestart)
-	t.Run("file problems", TestFileProblems)
-	t.Run("isolation", TestImportIsolation)
-	t.Run("small chunks", TestFreshOrgLoadChunksAndFalsePositives)
-}

@@ -69,12 +69,7 @@ func (s *Service) RunImport(ctx context.Context, orgID, importID int64, lastAtte
 		return s.endImport(ctx, r, StatusFailed, "The uploaded file is no longer available, so nothing was imported. Upload it again.")
 	}
 
-	pool := s.tenant.Conn().Pool
-	if s.opt.Bulk != nil {
-		pool = s.opt.Bulk.Conn().Pool
-		s.log.DebugContext(ctx, "privileged transaction", "reason", "contact: import (bulk COPY)")
-	}
-	conn, err := pool.Acquire(ctx)
+	conn, err := s.tenant.Conn().Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("contact: import %d: %w", importID, err)
 	}
