@@ -336,6 +336,11 @@ func (ch *freshChunk) fill(src *chunkSource, n int) error {
 	var err error
 	ch.params, err = encodeParams(ch.types, ch.params, []uint32{pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID,
 		pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID}, ch.phone, ch.name, ch.email, ch.language, ch.attrs, ch.tags)
+	// The encoded arrays are all the insert needs: let the rows' cells go
+	// now rather than when the chunk is filled again (peak memory).
+	for _, col := range [][]string{ch.phone, ch.name, ch.email, ch.language, ch.attrs, ch.tags} {
+		clear(col)
+	}
 	return err
 }
 
