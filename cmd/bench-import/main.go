@@ -6,9 +6,13 @@
 // RSS is read from the kernel. The baseline, in the same run, is pgx
 // CopyFrom of the same rows, already normalised, into an empty copy of the
 // indexed contacts table. Repeated (-reps, median), then once at 5M rows
-// for memory. Each repetition also prints the PostgreSQL server's CPU
-// seconds for the baseline and the import (from /proc), which compare the
-// database's work better than wall time on a busy machine.
+// for memory. The import is timed from upload to its finished_at (the
+// moment the outcome is committed and shown); every run starts right after
+// a checkpoint. Each repetition also prints the PostgreSQL server's CPU
+// seconds for the baseline and the import job (from /proc), which compare
+// the database's work better than wall time on a busy machine.
+// BENCH_DEBUG=1 logs the import's phase timings; BENCH_CPUPROFILE=FILE
+// writes a CPU profile of the importer.
 //
 //	go run ./cmd/bench-import              # 1M ×3 and 5M
 //	go run ./cmd/bench-import -rows 100000 -rows5m 0 -reps 1   # smoke test

@@ -9,11 +9,12 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"tidings/internal/platform/db"
 )
 
 // loadFresh loads a file into an org that had no contacts when the import
@@ -327,7 +328,7 @@ func (ch *freshChunk) fill(src *chunkSource, n int) error {
 			continue
 		}
 		ch.phone, ch.name, ch.email = append(ch.phone, v[1].(string)), append(ch.name, v[2].(string)), append(ch.email, v[3].(string))
-		ch.language, ch.attrs, ch.tags = append(ch.language, v[4].(string)), append(ch.attrs, v[6].(string)), append(ch.tags, arrayLiteral(v[5].([]string)))
+		ch.language, ch.attrs, ch.tags = append(ch.language, v[4].(string)), append(ch.attrs, v[6].(string)), append(ch.tags, tagsLiteral(v[5].([]string)))
 	}
 	if err := src.Err(); err != nil {
 		return err
@@ -358,6 +359,14 @@ func (c byPhone) Swap(i, j int) {
 	c.tags[i], c.tags[j] = c.tags[j], c.tags[i]
 }
 
+// tagsLiteral is a row's tags as an array literal: a chunk's rows travel
+// as one array a column, and an array of arrays must be rectangular, so
+// each row's tags go as text and are cast back.
+func tagsLiteral(tags []string) string {
+	v, _ := db.TextArray(tags).Value() // never fails
+	return v.(string)
+}
+
 // encodeParams encodes values in binary for ExecParams, into bufs (reused
 // when given).
 func encodeParams(m *pgtype.Map, bufs [][]byte, oids []uint32, values ...any) ([][]byte, error) {
@@ -370,32 +379,6 @@ func encodeParams(m *pgtype.Map, bufs [][]byte, oids []uint32, values ...any) ([
 		bufs[i] = b
 	}
 	return bufs, nil
-}
-
-// arrayLiteral writes tags as a PostgreSQL array literal: a chunk's rows
-// travel as one array a column, and an array of arrays must be
-// rectangular, so each row's tags go as text and are cast back.
-func arrayLiteral(tags []string) string {
-	if len(tags) == 0 {
-		return "{}"
-	}
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, t := range tags {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		for j := 0; j < len(t); j++ {
-			if t[j] == '"' || t[j] == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(t[j])
-		}
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 // keyLines is a spill file of (number key, line) pairs, in line order.
