@@ -266,8 +266,10 @@ func TestCrashHarness(t *testing.T) {
 			t.Errorf("contact %d opted out at %s but message %d was claimed at %s and sent", oo.contact, oo.at, r.id, r.sendingAt)
 		}
 	}
-	got, _ := sendtest.CampaignStats(ctx, w.Ops.Pool, o.ID, cid)
-	want, _ := sendtest.CountedStats(ctx, w.Ops.Pool, o.ID, cid)
+	got, want, err := sendtest.RollupAndLedger(ctx, w.Ops.Pool, o.ID, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got != want {
 		t.Errorf("campaign_stats %+v, ledger %+v", got, want)
 	}

@@ -197,11 +197,7 @@ func (f *fx) accepted(pnid string) map[int64]sandbox.LedgerEntry {
 
 func (f *fx) checkStats(org, campaign int64) {
 	f.t.Helper()
-	got, err := sendtest.CampaignStats(f.ctx, f.w.Ops.Pool, org, campaign)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	want, err := sendtest.CountedStats(f.ctx, f.w.Ops.Pool, org, campaign)
+	got, want, err := sendtest.RollupAndLedger(f.ctx, f.w.Ops.Pool, org, campaign)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -240,8 +240,29 @@ type Stats struct {
 	Queued, Sending, Sent, Delivered, Read, Failed, Skipped, Unknown int64
 }
 
+// Querier is a pool or a transaction.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// RollupAndLedger reads a campaign's rollup and counts its ledger in one
+// REPEATABLE READ snapshot: webhooks may still be moving messages along,
+// and the rollup moves in the same transaction as the ledger, so the two
+// agree exactly in any one snapshot.
+func RollupAndLedger(ctx context.Context, pool *pgxpool.Pool, org, campaign int64) (rollup, ledger Stats, err error) {
+	err = pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if rollup, err = CampaignStats(ctx, tx, org, campaign); err != nil {
+			return err
+		}
+		ledger, err = CountedStats(ctx, tx, org, campaign)
+		return err
+	})
+	return rollup, ledger, err
+}
+
 // CampaignStats reads a campaign's rollup.
-func CampaignStats(ctx context.Context, pool *pgxpool.Pool, org, campaign int64) (Stats, error) {
+func CampaignStats(ctx context.Context, pool Querier, org, campaign int64) (Stats, error) {
 	var s Stats
 	err := pool.QueryRow(ctx, `SELECT queued, sending, sent, delivered, read, failed, skipped, unknown FROM campaign_stats
 		WHERE org_id = $1 AND campaign_id = $2`, org, campaign).Scan(&s.Queued, &s.Sending, &s.Sent, &s.Delivered, &s.Read, &s.Failed, &s.Skipped, &s.Unknown)
@@ -249,7 +270,7 @@ func CampaignStats(ctx context.Context, pool *pgxpool.Pool, org, campaign int64)
 }
 
 // CountedStats counts the same figures from the ledger itself.
-func CountedStats(ctx context.Context, pool *pgxpool.Pool, org, campaign int64) (Stats, error) {
+func CountedStats(ctx context.Context, pool Querier, org, campaign int64) (Stats, error) {
 	var s Stats
 	err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'sending'),
 		count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'delivered'), count(*) FILTER (WHERE status = 'read'),
