@@ -68,7 +68,7 @@ FROM (
          ELSE 'unknown' END AS state,
     coalesce(max(at) FILTER (WHERE kind = 'restricted') >= max(at) FILTER (WHERE kind = 'unrestricted'),
              max(at) FILTER (WHERE kind = 'restricted') IS NOT NULL) AS restricted
-  FROM consent_events
+  FROM contact_consent_events
   WHERE org_id = @org AND contact_id = ANY (CAST(@ids AS bigint[]))
   GROUP BY contact_id
 ) d

@@ -50,7 +50,11 @@
 //     the mode (ModeAddNew, ModeAddUpdate with UpdateFields, ModeSuppress)
 //     and, for opted-in contacts, the consent attestation (required then; it
 //     becomes the first consent event of each new contact), and enqueues the
-//     River job in the same transaction.
+//     River job in the same transaction. The import writes that event once,
+//     without a contact, and each contact it creates points at it
+//     (contacts.import_event_id): a contact's ledger is its own events plus
+//     that shared one, the view contact_consent_events, which is what every
+//     reader reads (migration 00013 says why).
 //  4. GetImport(ctx, org, importID) is the live progress a page polls:
 //     Status, Phase and Counts{Read, Imported, Updated, Skipped, Duplicate,
 //     Rejected}. CancelImport stops it (a running import rolls back within a
@@ -80,8 +84,8 @@
 // table; then one statement sorts them by (phone, line) once, keeps each
 // number's first line, reports the others as duplicates, and upserts
 // contacts with INSERT … ON CONFLICT (org_id, phone_e164) DO UPDATE …
-// WHERE changed, writing consent events, list memberships and provenance
-// set-based from its RETURNING rows.
+// WHERE changed, writing list memberships, provenance and (suppress mode)
+// the existing contacts' opt-out events set-based from its RETURNING rows.
 //
 // Into an org with no contacts yet (fresh.go, freshload.go), the file goes
 // in chunks: a builder goroutine gathers a chunk's certain first lines as

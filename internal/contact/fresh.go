@@ -53,6 +53,42 @@ func newContactConsent(st ImportSettings) (state string, kind any) {
 	return string(ConsentUnknown), nil
 }
 
+// reserveImportEvent takes the id of the import's one consent event (nil
+// when the import records no consent), which every contact the import
+// creates shares through contacts.import_event_id (see migration 00013).
+// The row itself is written at the end, by writeImportEvent, and only if
+// the import created a contact: an import that created none leaves no
+// event behind in the append-only ledger.
+func reserveImportEvent(ctx context.Context, tx pgx.Tx, im Import, args pgx.NamedArgs) (any, error) {
+	if args["kind"] == nil {
+		return nil, nil
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('consent_events', 'id'))`).Scan(&id); err != nil {
+		return nil, fmt.Errorf("contact: import %d: consent event id: %w", im.ID, err)
+	}
+	return id, nil
+}
+
+// importEventSQL is the import's consent event for contact_id (NULL for
+// the shared one): kind and attestation from the arguments.
+const importEventSQL = `@kind::text, 'import',
+	coalesce((SELECT a.lawful_basis FROM consent_attestations a WHERE a.org_id = @org AND a.id = @att::bigint), ''),
+	'', @att::bigint, @imp, @user::bigint, @now`
+
+// writeImportEvent writes the shared event reserved by reserveImportEvent
+// once the import has created contacts that point at it.
+func writeImportEvent(ctx context.Context, tx pgx.Tx, im Import, args pgx.NamedArgs, created int64) error {
+	if args["event"] == nil || created == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO consent_events (id, org_id, contact_id, kind, source, lawful_basis, evidence, attestation_id, import_id, actor_user_id, at)
+		OVERRIDING SYSTEM VALUE VALUES (@event::bigint, @org, NULL, `+importEventSQL+`)`, args); err != nil {
+		return fmt.Errorf("contact: import %d: consent event: %w", im.ID, err)
+	}
+	return nil
+}
+
 // noPhoneColumn is the file problem of a file none of whose rows has a
 // usable number: most likely the wrong column was chosen.
 func noPhoneColumn(im Import, c Counts, prog *progress) error {

@@ -75,22 +75,25 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	if im.Settings.ListIDs != nil {
 		args["listids"] = im.Settings.ListIDs
 	}
-	const insert = `INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_ids, created_by, created_at, updated_at)
-		SELECT @org, s.phone, s.name, s.email, s.language, s.attrs::jsonb, s.tags, @state, ARRAY[@imp::bigint], @user::bigint, @now, @now`
+	if args["event"], err = reserveImportEvent(ctx, tx, im, args); err != nil {
+		return c, err
+	}
+	const insert = `INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_event_id, import_ids, created_by, created_at, updated_at)
+		SELECT @org, s.phone, s.name, s.email, s.language, s.attrs::jsonb, s.tags, @state, @event::bigint, ARRAY[@imp::bigint], @user::bigint, @now, @now`
 	// The rows of a chunk arrive as one array a column, in phone order;
 	// unnest keeps the arrays' order, so the unique index is filled in key
 	// order too (measured: half the index's cost of file order). The
 	// parameters come encoded by the builder (see freshChunk), so the
 	// database does not wait while Go encodes them.
-	const insertChunk = `INSERT INTO contacts (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_ids, created_by, created_at, updated_at)
-		SELECT $1, r.phone, r.name, r.email, r.language, r.attrs::jsonb, r.tags::text[], $2, ARRAY[$3::bigint], $4, $5, $5
-		FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS r(phone, name, email, language, attrs, tags)`
-	fixed, err := encodeParams(pgtype.NewMap(), nil, []uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.Int8OID, pgtype.Int8OID, pgtype.TimestamptzOID},
-		im.OrgID, state, im.ID, args["user"], args["now"])
+	const insertChunk = `INSERT INTO contacts (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_event_id, import_ids, created_by, created_at, updated_at)
+		SELECT $1, r.phone, r.name, r.email, r.language, r.attrs::jsonb, r.tags::text[], $2, $6, ARRAY[$3::bigint], $4, $5, $5
+		FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) AS r(phone, name, email, language, attrs, tags)`
+	fixedOIDs := []uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.Int8OID, pgtype.Int8OID, pgtype.TimestamptzOID, pgtype.Int8OID}
+	fixed, err := encodeParams(pgtype.NewMap(), nil, fixedOIDs, im.OrgID, state, im.ID, args["user"], args["now"], args["event"])
 	if err != nil {
 		return c, fmt.Errorf("contact: import %d: %w", im.ID, err)
 	}
-	oids := append(make([]uint32, 0, 11), pgtype.Int8OID, pgtype.TextOID, pgtype.Int8OID, pgtype.Int8OID, pgtype.TimestamptzOID)
+	oids := append(make([]uint32, 0, len(fixedOIDs)+6), fixedOIDs...)
 	for range 6 {
 		oids = append(oids, pgtype.TextArrayOID)
 	}
@@ -139,7 +142,7 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	for ch := range chunks {
 		t := time.Now()
 		if len(ch.phone) > 0 {
-			tag, err := tx.Conn().PgConn().ExecParams(ctx, insertChunk, append(fixed[:5:5], ch.params...), oids, formats, nil).Close()
+			tag, err := tx.Conn().PgConn().ExecParams(ctx, insertChunk, append(fixed[:len(fixed):len(fixed)], ch.params...), oids, formats, nil).Close()
 			if isDuplicate(err) {
 				return c, errNotFresh
 			}
@@ -213,11 +216,14 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	c.Imported += more
 
 	t2 := time.Now()
-	if err := s.freshExtras(ctx, tx, im, kind, args); err != nil {
+	if err := writeImportEvent(ctx, tx, im, args, c.Imported); err != nil {
+		return c, err
+	}
+	if err := s.freshExtras(ctx, tx, im, args); err != nil {
 		return c, err
 	}
 	s.log.DebugContext(ctx, "contact import: fresh load", "waited_s", src.waited.Seconds(), "insert_s", insertTime.Seconds(), "held_s", heldTime.Seconds(),
-		"suspects_s", t2.Sub(t1).Seconds(), "events_s", time.Since(t2).Seconds())
+		"suspects_s", t2.Sub(t1).Seconds(), "extras_s", time.Since(t2).Seconds())
 	if c.Read != c.Imported+c.Duplicate+c.Rejected {
 		return c, fmt.Errorf("contact: import %d: %d rows read, but %d imported, %d duplicate and %d rejected",
 			im.ID, c.Read, c.Imported, c.Duplicate, c.Rejected)
@@ -233,23 +239,15 @@ func sqlInt(id int64) string { return fmt.Sprintf("%d", id) }
 // costs vanish, few enough that the rows parsed ahead stay a few MiB.
 var chunkRows = 8192
 
-// freshExtras writes the new contacts' first consent event and lists:
-// every contact of the org that this import alone brought (one created by
-// hand meanwhile has no import). Statements of their own: measured,
-// feeding them from the insert's RETURNING costs more.
-func (s *Service) freshExtras(ctx context.Context, tx pgx.Tx, im Import, kind any, args pgx.NamedArgs) error {
-	const mine = `c.org_id = @org AND c.import_ids = ARRAY[@imp::bigint]`
-	if kind != nil {
-		if _, err := tx.Exec(ctx, `INSERT INTO consent_events (org_id, contact_id, kind, source, lawful_basis, evidence, attestation_id, import_id, actor_user_id, at)
-			SELECT @org, c.id, @kind::text, 'import',
-				coalesce((SELECT a.lawful_basis FROM consent_attestations a WHERE a.org_id = @org AND a.id = @att::bigint), ''),
-				'', @att::bigint, @imp, @user::bigint, @now FROM contacts c WHERE `+mine, args); err != nil {
-			return fmt.Errorf("contact: import %d: consent events: %w", im.ID, err)
-		}
-	}
+// freshExtras puts the new contacts on the import's lists: every contact
+// of the org that this import alone brought (one created by hand meanwhile
+// has no import). A statement of its own: measured, feeding it from the
+// insert's RETURNING costs more.
+func (s *Service) freshExtras(ctx context.Context, tx pgx.Tx, im Import, args pgx.NamedArgs) error {
 	if len(im.Settings.ListIDs) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO contact_list_members (org_id, list_id, contact_id, added_at)
-			SELECT @org, l, c.id, @now FROM contacts c, unnest(@listids::bigint[]) l WHERE `+mine, args); err != nil {
+			SELECT @org, l, c.id, @now FROM contacts c, unnest(@listids::bigint[]) l
+			WHERE c.org_id = @org AND c.import_ids = ARRAY[@imp::bigint]`, args); err != nil {
 			return fmt.Errorf("contact: import %d: list members: %w", im.ID, err)
 		}
 	}

@@ -53,8 +53,15 @@ func TestMergeModes(t *testing.T) {
 	if want := (Counts{Read: 3, Imported: 3}); im.Counts != want {
 		t.Fatalf("first import %+v, want %+v", im.Counts, want)
 	}
-	if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ? AND kind = 'opt_in' AND source = 'import' AND attestation_id = ?`, e.orgA, im.AttestationID); n != 3 {
-		t.Errorf("%d opt-in events from the attestation, want 3", n)
+	if n := e.count(e.orgA, `SELECT count(*) FROM contact_consent_events WHERE org_id = ? AND kind = 'opt_in' AND source = 'import' AND attestation_id = ?`, e.orgA, im.AttestationID); n != 3 {
+		t.Errorf("%d contacts with an opt-in event from the attestation, want 3", n)
+	}
+	// One ledger row for the import, shared by the contacts it created.
+	if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ? AND import_id = ? AND contact_id IS NULL`, e.orgA, im.ID); n != 1 {
+		t.Errorf("%d shared events for the import, want 1", n)
+	}
+	if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ?`, e.orgA); n != 1 {
+		t.Errorf("%d ledger rows, want 1", n)
 	}
 	ann := e.contactByPhone(e.orgA, "+447911100001")
 	if ann.ConsentState != ConsentOptedIn || !slices.Equal(ann.ImportIDs, []int64{im.ID}) {
@@ -138,7 +145,7 @@ func TestMergeModes(t *testing.T) {
 			if c.ConsentState != ConsentOptedOut {
 				t.Errorf("%s is %s after suppression", p, c.ConsentState)
 			}
-			if n := e.count(e.orgA, `SELECT count(*) FROM consent_events WHERE org_id = ? AND contact_id = ? AND kind = 'opt_out' AND import_id = ?`, e.orgA, c.ID, im.ID); n != 1 {
+			if n := e.count(e.orgA, `SELECT count(*) FROM contact_consent_events WHERE org_id = ? AND contact_id = ? AND kind = 'opt_out' AND import_id = ?`, e.orgA, c.ID, im.ID); n != 1 {
 				t.Errorf("%s has %d opt-out events from the suppression", p, n)
 			}
 		}
@@ -195,8 +202,10 @@ func TestImportIsolation(t *testing.T) {
 	if n := e.count(e.orgB, `SELECT count(*) FROM contacts`); n != 1 {
 		t.Errorf("org B sees %d contacts", n)
 	}
-	if n := e.count(e.orgB, `SELECT count(*) FROM consent_events`); n != 0 {
-		t.Errorf("org B sees %d consent events", n)
+	for _, table := range []string{"consent_events", "contact_consent_events"} {
+		if n := e.count(e.orgB, `SELECT count(*) FROM `+table); n != 0 {
+			t.Errorf("org B sees %d rows of %s", n, table)
+		}
 	}
 	// Every read and write of org B with org A's ids finds nothing.
 	a := e.contactByPhone(e.orgA, "+447911130001")
@@ -554,7 +563,7 @@ func TestFreshOrgImport(t *testing.T) {
 			t.Errorf("%s consent %s", p, c.ConsentState)
 		}
 	}
-	if n := e.count(e.orgB, `SELECT count(*) FROM consent_events WHERE org_id = ? AND import_id = ? AND attestation_id = ? AND lawful_basis <> ''`,
+	if n := e.count(e.orgB, `SELECT count(*) FROM contact_consent_events WHERE org_id = ? AND import_id = ? AND attestation_id = ? AND lawful_basis <> ''`,
 		e.orgB, im.ID, im.AttestationID); n != 2 {
 		t.Errorf("%d attested consent events, want 2", n)
 	}

@@ -351,6 +351,10 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 		args["att"] = im.AttestationID
 	}
 	args["state"], args["kind"] = newState, kind
+	var err error
+	if args["event"], err = reserveImportEvent(ctx, tx, im, args); err != nil {
+		return c, err
+	}
 
 	var conflict string
 	switch st.Mode {
@@ -386,17 +390,13 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	default:
 		return c, fmt.Errorf("contact: import %d: unknown mode %q", im.ID, st.Mode)
 	}
+	// New contacts share the import's event (import_event_id); in
+	// suppress mode the existing contacts it opts out get one each.
 	events := ""
-	if kind != nil {
-		who := "up.inserted"
-		if st.Mode == ModeSuppress {
-			who = "true"
-		}
+	if kind != nil && st.Mode == ModeSuppress {
 		events = `, ev AS (
 			INSERT INTO consent_events (org_id, contact_id, kind, source, lawful_basis, evidence, attestation_id, import_id, actor_user_id, at)
-			SELECT @org, up.id, @kind::text, 'import',
-				coalesce((SELECT a.lawful_basis FROM consent_attestations a WHERE a.org_id = @org AND a.id = @att::bigint), ''),
-				'', @att::bigint, @imp, @user::bigint, @now FROM up WHERE ` + who + `)`
+			SELECT @org, up.id, ` + importEventSQL + ` FROM up WHERE NOT up.inserted)`
 	}
 	members, returnPhone := "", ""
 	if lists && !allLists {
@@ -419,8 +419,8 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 		       first_value(line) OVER (PARTITION BY phone ORDER BY line) AS first_line
 		FROM import_stage WHERE reason IS NULL
 	), up AS (
-		INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_ids, created_by, created_at, updated_at)
-		SELECT @org, phone, name, email, language, attrs::jsonb, tags, @state, ARRAY[@imp::bigint], @user::bigint, @now, @now
+		INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_event_id, import_ids, created_by, created_at, updated_at)
+		SELECT @org, phone, name, email, language, attrs::jsonb, tags, @state, @event::bigint, ARRAY[@imp::bigint], @user::bigint, @now, @now
 		FROM w WHERE line = first_line
 		ON CONFLICT (org_id, phone_e164) ` + conflict + `
 		RETURNING c.id, ` + returnPhone + `(c.xmax = 0) AS inserted
@@ -432,6 +432,9 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	SELECT (SELECT count(*) FROM up WHERE inserted), (SELECT count(*) FROM up WHERE NOT inserted), (SELECT count(*) FROM dup)`
 	if err := tx.QueryRow(ctx, q, args).Scan(&c.Imported, &c.Updated, &c.Duplicate); err != nil {
 		return c, fmt.Errorf("contact: import %d: merge: %w", im.ID, err)
+	}
+	if err := writeImportEvent(ctx, tx, im, args, c.Imported); err != nil {
+		return c, err
 	}
 	// Every staged valid row is a number's first line or a duplicate.
 	c.Skipped = c.Read - c.Rejected - c.Duplicate - c.Imported - c.Updated

@@ -312,7 +312,7 @@ func (s *Service) Get(ctx context.Context, orgID, id int64) (ContactDetail, erro
 				coalesce(e.actor_user_id, 0) AS actor_user_id, e.at,
 				a.method AS a_method, a.collected_on AS a_collected_on, a.lawful_basis AS a_lawful_basis,
 				a.wording AS a_wording, a.attested_by AS a_attested_by, a.attested_at AS a_attested_at
-			FROM consent_events e
+			FROM contact_consent_events e
 			LEFT JOIN consent_attestations a ON a.org_id = e.org_id AND a.id = e.attestation_id
 			WHERE e.org_id = ? AND e.contact_id = ? ORDER BY e.at, e.id`, orgID, id).Scan(&evs).Error; err != nil {
 			return fmt.Errorf("contact: consent timeline: %w", err)

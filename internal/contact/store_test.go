@@ -201,7 +201,7 @@ func TestContactStore(t *testing.T) {
 	if _, err := e.svc.Get(e.ctx, e.orgA, ann.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleted contact: %v", err)
 	}
-	for _, table := range []string{"consent_events", "contact_list_members"} {
+	for _, table := range []string{"consent_events", "contact_consent_events", "contact_list_members"} {
 		if n := e.count(e.orgA, `SELECT count(*) FROM `+table+` WHERE contact_id = ?`, ann.ID); n != 0 {
 			t.Errorf("%d %s rows of a deleted contact", n, table)
 		}

@@ -220,7 +220,7 @@ func queueConsent(b *pgx.Batch, r connRoute, from, kind, evidence, confirmation 
 		         ELSE 'unknown' END AS state,
 		    coalesce(max(at) FILTER (WHERE kind = 'restricted') >= max(at) FILTER (WHERE kind = 'unrestricted'),
 		             max(at) FILTER (WHERE kind = 'restricted') IS NOT NULL) AS restricted
-		  FROM consent_events
+		  FROM contact_consent_events
 		  WHERE org_id = $1 AND contact_id = (SELECT id FROM contacts WHERE org_id = $1 AND phone_e164 = $2::text)
 		  GROUP BY contact_id
 		) d
