@@ -15,7 +15,9 @@
 -- points at; contact_consent_events is that union, and every reader (the
 -- timeline, the derived state, the data-subject export) reads it, never
 -- consent_events directly. Rows written per contact before this migration
--- stay valid as they are.
+-- stay valid as they are. Erasing a contact deletes its own rows
+-- (contact_erase_consent) and, with the contact, its pointer; the shared
+-- row names no one, only the import, its attestation and who ran it.
 ALTER TABLE contacts ADD COLUMN import_event_id bigint;
 
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_pkey;

@@ -67,6 +67,15 @@ func TestMergeModes(t *testing.T) {
 	if ann.ConsentState != ConsentOptedIn || !slices.Equal(ann.ImportIDs, []int64{im.ID}) {
 		t.Errorf("Ann after import: %+v", ann)
 	}
+	// Her timeline shows the shared event as hers, with its attestation.
+	d, err := e.svc.Get(e.ctx, e.orgA, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Timeline) != 1 || d.Timeline[0].Kind != EventOptIn || d.Timeline[0].Source != SourceImport || d.Timeline[0].ContactID != ann.ID ||
+		d.Timeline[0].ImportID != im.ID || d.Timeline[0].Attestation == nil || d.Timeline[0].Attestation.Wording != testAttestation.Wording {
+		t.Errorf("Ann's timeline after import: %+v", d.Timeline)
+	}
 
 	t.Run("re-import changes nothing", func(t *testing.T) {
 		e.t = t
@@ -157,6 +166,20 @@ func TestMergeModes(t *testing.T) {
 		e.mustImport(e.orgA, csvOf("phone,name,email,tags,city", "07911 100001,Ann,,,"), settingsFor(ModeAddUpdate, true, UpdateName), &testAttestation)
 		if c := e.contactByPhone(e.orgA, "+447911100001"); c.ConsentState != ConsentOptedOut {
 			t.Errorf("an import overrode an opt-out: %s", c.ConsentState)
+		}
+		// Ann's ledger: the first import's shared opt-in, her own opt-out
+		// from the suppression; the last import created no one, so it left
+		// no event.
+		d, err := e.svc.Get(e.ctx, e.orgA, ann.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, ev := range d.Timeline {
+			kinds = append(kinds, ev.Kind)
+		}
+		if state, _ := DeriveConsent(d.Timeline); !slices.Equal(kinds, []string{EventOptIn, EventOptOut}) || state != ConsentOptedOut {
+			t.Errorf("Ann's timeline %v derives %s", kinds, state)
 		}
 	})
 
