@@ -237,6 +237,18 @@ func TestBrowserImportContacts(t *testing.T) {
 	browsertest.ScreenshotMobile(t, ctx, "contacts-list-mobile")
 	b.console.Check(t, "contacts list (mobile)")
 
+	// A contact's page: its timeline holds the import's attested opt-in
+	// (one ledger row for the whole import, shown as the contact's own).
+	b.do("open a contact", chromedp.Click(chromedp.CSS(`[data-testid="contact-row"] a[data-testid="contact-link"]`)),
+		chromedp.WaitVisible(tid("consent-timeline")))
+	timeline := b.text("consent timeline", tid("consent-timeline"))
+	for _, w := range []string{"Opted in", "Import", "Consent", "sign-up form on our website (at checkout since March 2023)"} {
+		if !strings.Contains(timeline, w) {
+			t.Errorf("the imported contact's timeline lacks %q:\n%s", w, timeline)
+		}
+	}
+	b.page("imported-contact")
+
 	// The import page lists the finished import.
 	b.do("imports list", chromedp.Navigate(e.URL+paths.ImportNew), chromedp.WaitVisible(tid("imports-table")))
 	if got := b.text("imports list", tid("imports-table")); !strings.Contains(got, "shop-customers.csv") || !strings.Contains(got, "Finished") {
