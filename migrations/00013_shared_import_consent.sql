@@ -41,11 +41,17 @@ GRANT SELECT ON contact_consent_events TO tidings_app, tidings_ops;
 
 -- +goose Down
 DROP VIEW contact_consent_events;
--- Give every contact that shared an event a row of its own again.
+-- Give every contact that shared an event a row of its own again. The
+-- owner is subject to row-level security too (it is forced), and this
+-- moves every organisation's rows: lifted for this transaction only.
+ALTER TABLE contacts NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE consent_events NO FORCE ROW LEVEL SECURITY;
 INSERT INTO consent_events (org_id, contact_id, kind, source, lawful_basis, evidence, attestation_id, import_id, actor_user_id, at)
   SELECT c.org_id, c.id, e.kind, e.source, e.lawful_basis, e.evidence, e.attestation_id, e.import_id, e.actor_user_id, e.at
   FROM contacts c JOIN consent_events e ON e.org_id = c.org_id AND e.id = c.import_event_id;
 DELETE FROM consent_events WHERE contact_id IS NULL;
+ALTER TABLE consent_events FORCE ROW LEVEL SECURITY;
+ALTER TABLE contacts FORCE ROW LEVEL SECURITY;
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_shared_by_import;
 DROP INDEX consent_events_contact_idx;
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_pkey;
