@@ -88,9 +88,9 @@
 // the existing contacts' opt-out events set-based from its RETURNING rows.
 //
 // Into an org with no contacts yet (fresh.go, freshload.go), the file goes
-// in chunks: a builder goroutine gathers a chunk's certain first lines as
-// one array a column, sorted by number, and encodes them, while the
-// database inserts the previous chunk with a plain INSERT … SELECT FROM
+// in chunks: a builder goroutine gathers a chunk's certain first lines
+// into a byte arena and sorts them by number while the database inserts
+// the previous chunk (then encodes them as one binary array a column) with a plain INSERT … SELECT FROM
 // unnest(…) (no ON CONFLICT; the unique index filled in key order); a
 // chunk's suspects and rejected rows go through a small staging table, and
 // suspects are settled exactly at the end. A contact added meanwhile by someone else sends the import back

@@ -613,3 +613,13 @@ func TestFreshOrgLoadChunksAndFalsePositives(t *testing.T) {
 	t.Run("fresh org", TestFreshOrgImport)
 	t.Run("rejected rows", TestRejectedCSV)
 }
+
+// Chunks ended by their size (wide rows) rather than their row count: one
+// row a chunk here, and the same outcomes.
+func TestFreshOrgLoadChunksEndedBySize(t *testing.T) {
+	old := chunkBytes
+	chunkBytes = 1
+	defer func() { chunkBytes = old }()
+	t.Run("corpus", TestImportCorpus)
+	t.Run("fresh org", TestFreshOrgImport)
+}
