@@ -3,8 +3,8 @@
 --
 -- An attested import of a million new contacts wrote a million identical
 -- ledger rows (same kind, source, attestation, actor and time; only the
--- contact differed): ≈ 3 s of the import's ≈ 12 s, and ≈ 100 MB of ledger
--- (measured with make bench-import and psql, per million rows). Now the
+-- contact differed): ≈ 3 s of the import's ≈ 12 s per million rows
+-- (measured with make bench-import). Now the
 -- import writes its event once, with no contact, and every contact it
 -- creates points at it with contacts.import_event_id. The ledger stays
 -- append-only: the shared row is never changed, and a contact's own later

@@ -90,11 +90,12 @@
 // Into an org with no contacts yet (fresh.go, freshload.go), the file goes
 // in chunks: a builder goroutine gathers a chunk's certain first lines
 // into a byte arena and sorts them by number while the database inserts
-// the previous chunk (then encodes them as one binary array a column) with a plain INSERT … SELECT FROM
-// unnest(…) (no ON CONFLICT; the unique index filled in key order); a
-// chunk's suspects and rejected rows go through a small staging table, and
-// suspects are settled exactly at the end. A contact added meanwhile by someone else sends the import back
-// to the general path (a savepoint). (COPY straight into contacts is
+// the previous chunk, then encodes them as one binary array a column for
+// a plain INSERT … SELECT FROM unnest(…) (no ON CONFLICT; the unique index
+// filled in key order within the chunk). A chunk's suspects and rejected
+// rows go through a small staging table, and suspects are settled exactly
+// at the end. A contact added meanwhile by someone else sends the import
+// back to the general path (a savepoint). (COPY straight into contacts is
 // refused: the table has row-level security.)
 //
 // Rejected rows, the counts and the status are written in the same

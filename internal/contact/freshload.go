@@ -102,11 +102,11 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 		formats[i] = pgtype.BinaryFormatCode
 	}
 
-	// A builder goroutine gathers the next chunk's rows while the database
-	// inserts this one: the database, the slower side, waits for Go only
-	// while the gathered rows are copied into the one set of parameters
-	// (about a millisecond a chunk), which is what keeps one chunk's
-	// parameters in memory rather than two.
+	// A builder goroutine gathers (and sorts) the next chunk's rows while
+	// the database inserts this one: the database, the slower side, waits
+	// for Go only while the gathered rows are copied into the one set of
+	// parameters, which is what keeps one chunk's parameters in memory
+	// rather than two.
 	chunks, free := make(chan *freshChunk, 1), make(chan *freshChunk, 1)
 	free <- &freshChunk{}
 	buildCtx, stopBuild := context.WithCancel(ctx)
@@ -239,10 +239,11 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 func sqlInt(id int64) string { return fmt.Sprintf("%d", id) }
 
 // chunkRows is how many rows one chunk holds. Larger sorted chunks fill
-// the unique index with better locality (make bench-import, 1M rows:
-// 8192 ≈ 115k rows/s, 16384 ≈ 125–132k, 32768 ≈ 138k); the importer's
-// memory grows ≈ 0.8 KiB a chunk row (peak RSS 56–58 MiB at 1M rows and
-// 61.5 MiB at 5M with 16384, against the 64 MiB goal).
+// the unique index with better locality (bench-import, 1M rows, cells
+// still kept as strings: 8192 ≈ 115k rows/s, 16384 ≈ 132k, 32768 ≈ 138k),
+// and cost the importer memory (with the arena, make bench-import at
+// 16384: peak RSS 56–58 MiB at 1M rows and 61.5 MiB at 5M, against the
+// 64 MiB goal).
 var chunkRows = 16384
 
 // chunkBytes ends a chunk early when its cells pass this size (files of
@@ -323,8 +324,8 @@ type freshChunk struct {
 // chunk is what limits the chunk's size, and larger chunks, sorted, fill
 // the unique index with better locality (see chunkRows). Against cells
 // kept as strings and two chunks' parameters in memory, this halved the
-// memory a chunk row costs (make bench-import, peak RSS at 16384 rows a
-// chunk: 67 → 56 MiB).
+// memory a chunk row costs (bench-import, 1M rows, peak RSS at 16384
+// rows a chunk: 67 → 56–58 MiB).
 type chunkArena struct {
 	rows   []byte
 	starts []uint32 // where each row begins in rows
