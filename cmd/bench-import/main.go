@@ -149,20 +149,20 @@ func run(rows, rows5m, reps int, fast bool) error {
 		if err := reset(ctx, owner, superURL); err != nil {
 			return err
 		}
-		cpu0 := benchkit.PostgresCPU(ctx, owner.Pool)
+		cpu0, wal0 := benchkit.PostgresCPU(ctx, owner.Pool), benchkit.WALBytes(ctx, owner.Pool)
 		b, err := baseline(ctx, owner, rows)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
-		cpuBase := benchkit.PostgresCPU(ctx, owner.Pool) - cpu0
+		cpuBase, walBase := benchkit.PostgresCPU(ctx, owner.Pool)-cpu0, benchkit.WALBytes(ctx, owner.Pool)-wal0
 		if err := reset(ctx, owner, superURL); err != nil {
 			return err
 		}
 		res, err := runChild(ctx, owner, urls, work, file, rows)
 		cpuImport := res.PostgresCPU
 		if cpuBase > 0 {
-			fmt.Printf("rep %d: PostgreSQL CPU: baseline %.2f s, import %.2f s (ratio %.2f); importer CPU %.2f s\n",
-				i+1, cpuBase, cpuImport, cpuBase/cpuImport, res.CPUSeconds)
+			fmt.Printf("rep %d: PostgreSQL CPU: baseline %.2f s, import %.2f s (ratio %.2f); WAL: baseline %.0f MiB, import %.0f MiB; importer CPU %.2f s\n",
+				i+1, cpuBase, cpuImport, cpuBase/cpuImport, mib(walBase), mib(res.WALBytes), res.CPUSeconds)
 		}
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
@@ -208,6 +208,8 @@ func run(rows, rows5m, reps int, fast bool) error {
 	}
 	return nil
 }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func median(v []float64) float64 {
 	s := slices.Clone(v)
@@ -397,6 +399,7 @@ type childResult struct {
 	PeakMiB       float64
 	CPUSeconds    float64 // the importer process's own CPU time
 	PostgresCPU   float64 // the server's CPU seconds over the import job
+	WALBytes      int64   // the WAL the server wrote over the import job
 	// ListMs: median milliseconds of one 50-contact page of contact.List
 	// over the imported org, by filter (measured after the import).
 	ListMs map[string]float64 `json:",omitempty"`
@@ -510,7 +513,7 @@ func child(args []string) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	cpu0 := benchkit.PostgresCPU(ctx, conn.Pool)
+	cpu0, wal0 := benchkit.PostgresCPU(ctx, conn.Pool), benchkit.WALBytes(ctx, conn.Pool)
 	start := time.Now()
 	im, pv, err := svc.CreateImportFromFile(ctx, org, user, "contacts.csv", file)
 	if err != nil {
@@ -538,7 +541,7 @@ func child(args []string) int {
 		return 1
 	}
 	jobEnd := time.Since(start)
-	cpu := benchkit.PostgresCPU(ctx, conn.Pool) - cpu0
+	cpu, wal := benchkit.PostgresCPU(ctx, conn.Pool)-cpu0, benchkit.WALBytes(ctx, conn.Pool)-wal0
 	im, err = svc.GetImport(ctx, org, im.ID)
 	if err != nil || im.Status != contact.StatusFinished || im.FinishedAt == nil {
 		fmt.Fprintln(os.Stderr, "import did not finish:", im.Status, im.Error, err)
@@ -549,7 +552,7 @@ func child(args []string) int {
 	// the audit entry): JobSeconds.
 	total := im.FinishedAt.Sub(start)
 	res := childResult{Seconds: total.Seconds(), JobSeconds: jobEnd.Seconds(), CreateSeconds: created.Seconds(),
-		RunSeconds: (total - created).Seconds(), Counts: im.Counts, PostgresCPU: cpu}
+		RunSeconds: (total - created).Seconds(), Counts: im.Counts, PostgresCPU: cpu, WALBytes: wal}
 	if os.Getenv("BENCH_LIST") != "" {
 		res.ListMs = listTimings(ctx, svc, org)
 	}

@@ -61,3 +61,14 @@ func PostgresCPU(ctx context.Context, pool *pgxpool.Pool) float64 {
 	}
 	return ticks / 100 // USER_HZ
 }
+
+// WALBytes is the server's current WAL position in bytes (0 when it cannot
+// be read): the difference over a run is the WAL the run wrote, which is
+// much of what a bulk load costs the server.
+func WALBytes(ctx context.Context, pool *pgxpool.Pool) int64 {
+	var n int64
+	if err := pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8`).Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}
