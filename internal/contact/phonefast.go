@@ -144,20 +144,25 @@ func compileMeta(md *phonenumbers.PhoneMetadata) *fastMeta {
 	return fm
 }
 
-// known mirrors getNumberTypeHelper(nsn) != UNKNOWN.
+// known mirrors getNumberTypeHelper(nsn) != UNKNOWN. That helper tries
+// the rarer types first because it must name the type; whether any type
+// matches does not depend on the order, so mobile and fixed line, which
+// nearly every number in a contact list is, go first (bench-import, 1M
+// numbers, CPU profile of the importer: 1.15 s in pattern matching before,
+// 0.58 s after).
 func (m *fastMeta) known(nsn string) bool {
 	if !(fastDesc{re: m.general, lens: m.genLens}).match(nsn) {
 		return false
+	}
+	if (!m.sameFM && m.mobile.match(nsn)) || m.fixed.match(nsn) {
+		return true
 	}
 	for _, d := range m.types {
 		if d.match(nsn) {
 			return true
 		}
 	}
-	if m.fixed.match(nsn) {
-		return true
-	}
-	return !m.sameFM && m.mobile.match(nsn)
+	return false
 }
 
 // lengthOK mirrors testNumberLength(nsn, md, UNKNOWN) not being TOO_SHORT,
