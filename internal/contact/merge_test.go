@@ -623,3 +623,37 @@ func TestFreshOrgLoadChunksEndedBySize(t *testing.T) {
 	t.Run("corpus", TestImportCorpus)
 	t.Run("fresh org", TestFreshOrgImport)
 }
+
+// A contact created by someone else while an org's first import runs, of
+// a number the file has too: the fresh-org load meets the unique key
+// (in chunks of two, with more chunks sent than answered), and the import
+// takes the general merge instead, with the outcome that merge gives.
+func TestFreshOrgLoadMeetsContactCreatedMeanwhile(t *testing.T) {
+	e := setup(t)
+	chunks := chunkRows
+	chunkRows = 2
+	defer func() { chunkRows, freshLoadStarted = chunks, nil }()
+	freshLoadStarted = func() {
+		freshLoadStarted = nil
+		if _, err := e.svc.Create(e.ctx, e.orgB, e.user, ContactInput{Phone: "+447911100058", Name: "Typed in"}); err != nil {
+			t.Errorf("create: %v", err)
+		}
+	}
+	lines := []string{"phone,name,email,tags,city"}
+	for i := range 9 {
+		lines = append(lines, fmt.Sprintf("07911 10005%d,P%d,,,", i, i))
+	}
+	im := e.mustImport(e.orgB, csvOf(lines...), settingsFor(ModeAddNew, false), nil)
+	want := []lineWant{}
+	for i := range 9 {
+		if i == 8 {
+			want = append(want, lineWant{10, "skipped", "+447911100058"})
+			continue
+		}
+		want = append(want, imported(i+2, fmt.Sprintf("+44791110005%d", i)))
+	}
+	e.checkLines(e.orgB, im, want)
+	if c := e.contactByPhone(e.orgB, "+447911100058"); c.Name != "Typed in" {
+		t.Errorf("the contact typed in meanwhile is now %q", c.Name)
+	}
+}
