@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"tidings/internal/platform/db"
@@ -102,10 +101,6 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	for range freshColumns {
 		oids = append(oids, pgtype.TextArrayOID)
 	}
-	formats := make([]int16, len(oids))
-	for i := range formats {
-		formats[i] = pgtype.BinaryFormatCode
-	}
 
 	// A builder goroutine gathers (and sorts) the next chunk's rows while
 	// the database inserts this one, and encodes them once the chunk before
@@ -116,8 +111,8 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	built := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		arena := chunkArena{org: im.OrgID, imp: im.ID}
-		m := pgtype.NewMap()
+		var arena chunkArena
+		st := &chunkStatements{insert: insertChunk, insertOIDs: oids, fixed: fixed, org: im.OrgID, imp: im.ID, m: pgtype.NewMap()}
 		built <- func() error {
 			for !src.end {
 				if err := arena.gather(src, chunkRows); err != nil {
@@ -129,7 +124,7 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 				case <-buildCtx.Done():
 					return nil
 				}
-				if err := ch.load(&arena, m); err != nil {
+				if err := ch.load(&arena, st); err != nil {
 					return err
 				}
 				select {
@@ -147,7 +142,7 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 		for range chunks { // let the builder end
 		}
 	}()
-	imported, err := sendChunks(ctx, tx.Conn().PgConn(), chunks, free, insertChunk, fixed, oids, formats)
+	imported, err := sendChunks(ctx, tx.Conn().PgConn(), chunks, free)
 	c.Imported += imported
 	if isDuplicate(err) {
 		return c, errNotFresh
@@ -220,104 +215,6 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 // begun, to let a test create a contact meanwhile.
 var freshLoadStarted func()
 
-// heldSQL are the statements of a chunk's held rows, in freshChunk.held
-// order: its suspects, then its rejected rows (with the import's org and
-// id as the first parameters).
-var heldSQL = [...]string{
-	`INSERT INTO import_suspects (line, phone, name, email, language, tags, attrs, record)
-		SELECT unnest($1::int4[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-			unnest($6::text[])::text[], unnest($7::text[]), unnest($8::text[])::text[]`,
-	`INSERT INTO contact_import_rejects (org_id, import_id, line, reason, value, record)
-		SELECT $1, $2, unnest($3::int4[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[])::text[]`,
-}
-
-// sendChunks inserts the chunks as they come, in pipeline mode: each
-// chunk's statements go out as soon as the builder has them and the one
-// before is being executed, so the database finds its next chunk waiting
-// when it finishes one (sent one at a time, it sat idle for about 9 % of
-// the load between chunks: perf, bench-import). A chunk goes back to the
-// builder once its bytes are written, and at most two are sent but not
-// answered: once written, the second waits in the socket's buffers, not
-// in the importer's memory. It returns the number of contacts inserted.
-func sendChunks(ctx context.Context, conn *pgconn.PgConn, chunks <-chan *freshChunk, free chan<- *freshChunk,
-	insert string, fixed [][]byte, oids []uint32, formats []int16) (int64, error) {
-	type sent struct {
-		results  int  // statements sent before the chunk's sync
-		inserted bool // the first of them is the insert into contacts
-	}
-	var imported int64
-	var unanswered []sent
-	pipe := conn.StartPipeline(ctx)
-	// answer reads the results of the oldest chunk not answered yet.
-	answer := func() error {
-		ch := unanswered[0]
-		unanswered = unanswered[1:]
-		for i := range ch.results {
-			res, err := pipe.GetResults()
-			if err != nil {
-				return err
-			}
-			rr, ok := res.(*pgconn.ResultReader)
-			if !ok {
-				return fmt.Errorf("pipeline: unexpected %T", res)
-			}
-			tag, err := rr.Close()
-			if err != nil {
-				return err
-			}
-			if i == 0 && ch.inserted {
-				imported += tag.RowsAffected()
-			}
-		}
-		res, err := pipe.GetResults()
-		if err != nil {
-			return err
-		}
-		if _, ok := res.(*pgconn.PipelineSync); !ok {
-			return fmt.Errorf("pipeline: unexpected %T", res)
-		}
-		return nil
-	}
-	err := func() error {
-		for ch := range chunks {
-			for len(unanswered) >= 2 {
-				if err := answer(); err != nil {
-					return err
-				}
-			}
-			s := sent{inserted: ch.n > 0}
-			if ch.n > 0 {
-				pipe.SendQueryParams(insert, append(fixed[:len(fixed):len(fixed)], ch.params...), oids, formats, nil)
-				s.results++
-			}
-			for i, h := range ch.held {
-				if h.n > 0 {
-					pipe.SendQueryParams(heldSQL[i], h.params, h.oids, h.formats, nil)
-					s.results++
-				}
-			}
-			pipe.SendPipelineSync()
-			if err := pipe.Flush(); err != nil {
-				return err
-			}
-			unanswered = append(unanswered, s)
-			free <- ch
-		}
-		for len(unanswered) > 0 {
-			if err := answer(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}()
-	// Close reads what is left (after an error, the server's answers to
-	// the chunks sent after it) and leaves pipeline mode.
-	if cerr := pipe.Close(); err == nil {
-		err = cerr
-	}
-	return imported, err
-}
-
 // chunkRows is how many rows one chunk holds. Larger sorted chunks fill
 // the unique index with better locality (bench-import, 1M rows, cells
 // still kept as strings: 8192 ≈ 115k rows/s, 16384 ≈ 132k, 32768 ≈ 138k),
@@ -387,25 +284,6 @@ func (s *chunkSource) Values() ([]any, error) {
 
 func (s *chunkSource) Err() error { return s.stageSource.Err() }
 
-// freshChunk is one chunk of a fresh load: the rows that are certainly
-// their number's first line, as the six text[] parameters of the insert
-// (binary, sorted by number), and the chunk's other rows (suspects and
-// rejected rows) as staging rows.
-type freshChunk struct {
-	n      int      // rows in params
-	params [][]byte // the six arrays, encoded
-	held   [2]heldRows
-}
-
-// heldRows are a chunk's suspects or its rejected rows, as the parameters
-// of their heldSQL statement.
-type heldRows struct {
-	n       int
-	params  [][]byte
-	oids    []uint32
-	formats []int16
-}
-
 // chunkArena gathers the rows of the next chunk, each row its six cells
 // back to back as binary array elements (a 4-byte length, then the
 // bytes), so that sorting moves offsets, not cells, and encoding copies
@@ -416,10 +294,9 @@ type heldRows struct {
 // memory a chunk row costs (bench-import, 1M rows, peak RSS at 16384
 // rows a chunk: 67 → 56–58 MiB).
 type chunkArena struct {
-	rows     []byte
-	starts   []uint32 // where each row begins in rows
-	held     [][]any
-	org, imp int64 // the import's, for its rejected rows
+	rows   []byte
+	starts []uint32 // where each row begins in rows
+	held   [][]any
 }
 
 // freshColumns is how many of a row's cells go to the insert's arrays:
@@ -476,55 +353,6 @@ func (a *chunkArena) gather(src *chunkSource, n int) error {
 		return err
 	}
 	slices.SortFunc(a.starts, func(x, y uint32) int { return bytes.Compare(a.phone(x), a.phone(y)) })
-	return nil
-}
-
-// load makes the gathered rows the chunk's: the arrays encoded, and the
-// held rows too, with m.
-func (ch *freshChunk) load(a *chunkArena, m *pgtype.Map) error {
-	ch.n = len(a.starts)
-	ch.params = slices.Grow(ch.params[:0], freshColumns)[:freshColumns]
-	for c := range freshColumns {
-		ch.params[c] = encodeTextArray(ch.params[c][:0], a, c)
-	}
-	var sus, rej struct {
-		line                          []int32
-		phone, name, email, lang, tag []string
-		attrs, reason, value, record  []string
-	}
-	for _, v := range a.held {
-		rec := textArrayLiteral(v[10].([]string))
-		if v[8] != nil { // rejected
-			rej.line, rej.reason, rej.value, rej.record = append(rej.line, v[0].(int32)), append(rej.reason, v[8].(string)), append(rej.value, v[9].(string)), append(rej.record, rec)
-			continue
-		}
-		sus.line, sus.phone, sus.name, sus.email = append(sus.line, v[0].(int32)), append(sus.phone, v[1].(string)), append(sus.name, v[2].(string)), append(sus.email, v[3].(string))
-		sus.lang, sus.tag, sus.attrs, sus.record = append(sus.lang, v[4].(string)), append(sus.tag, textArrayLiteral(v[5].([]string))), append(sus.attrs, v[6].(string)), append(sus.record, rec)
-	}
-	text, ints := uint32(pgtype.TextArrayOID), uint32(pgtype.Int4ArrayOID)
-	if err := ch.held[0].encode(m, []uint32{ints, text, text, text, text, text, text, text},
-		sus.line, sus.phone, sus.name, sus.email, sus.lang, sus.tag, sus.attrs, sus.record); err != nil {
-		return err
-	}
-	ch.held[0].n = len(sus.line)
-	if err := ch.held[1].encode(m, []uint32{pgtype.Int8OID, pgtype.Int8OID, ints, text, text, text},
-		a.org, a.imp, rej.line, rej.reason, rej.value, rej.record); err != nil {
-		return err
-	}
-	ch.held[1].n = len(rej.line)
-	return nil
-}
-
-func (h *heldRows) encode(m *pgtype.Map, oids []uint32, values ...any) error {
-	var err error
-	if h.params, err = encodeParams(m, h.params, oids, values...); err != nil {
-		return err
-	}
-	h.oids = oids
-	h.formats = slices.Grow(h.formats[:0], len(oids))[:len(oids)]
-	for i := range h.formats {
-		h.formats[i] = pgtype.BinaryFormatCode
-	}
 	return nil
 }
 
