@@ -127,16 +127,22 @@ func phoneKey(e164 string) (uint64, bool) {
 // (a 5M-row file then sees ≈5 %): its memory counts twice in the peak, as
 // the collector lets the heap grow to twice what is live.
 type bloom struct {
-	bits []uint64
+	bits []byte // in mem
+	mem  offHeap
 	mask uint64
 }
 
 var maxBloomBits uint64 = 1 << 25
 
 func newBloom(n int64) *bloom {
-	m := min(uint64(1)<<bits.Len64(uint64(n)*10), maxBloomBits) // a power of two
-	return &bloom{bits: make([]uint64, max(m/64, 1)), mask: m - 1}
+	m := max(min(uint64(1)<<bits.Len64(uint64(n)*10), maxBloomBits), 8) // a power of two
+	b := &bloom{mask: m - 1}
+	b.bits = b.mem.grow(nil, int(m/8))[:m/8] // zeroed, mapped or made
+	return b
 }
+
+// free releases the filter's memory; it must not be used after.
+func (b *bloom) free() { b.mem.free() }
 
 // add adds k and reports whether it may have been there already.
 func (b *bloom) add(k uint64) bool {
@@ -148,7 +154,7 @@ func (b *bloom) add(k uint64) bool {
 	present := true
 	for i := range uint64(7) {
 		p := (h1 + i*h2) & b.mask
-		w, m := p/64, uint64(1)<<(p%64)
+		w, m := p/8, byte(1)<<(p%8)
 		if b.bits[w]&m == 0 {
 			present = false
 			b.bits[w] |= m

@@ -65,6 +65,7 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	defer pl.wait()
 	src := &chunkSource{firsts: firsts, suspects: suspects, stageSource: stageSource{p: pl, vals: make([]any, len(stageColumns)),
 		seen: newBloom(min(max(im.EstimatedRows, 1024), s.opt.MaxRows))}}
+	defer src.seen.free() // after the builder is done (below)
 
 	state, kind := newContactConsent(im.Settings)
 	args := pgx.NamedArgs{"org": im.OrgID, "imp": im.ID, "now": s.clock.Now(), "user": nullID(im.CreatedBy),
@@ -106,12 +107,15 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 	// the database inserts this one, and encodes them once the chunk before
 	// has been sent: one chunk's parameters in memory, not two.
 	chunks, free := make(chan *freshChunk, 1), make(chan *freshChunk, 1)
-	free <- &freshChunk{}
+	chunk := &freshChunk{}
+	defer chunk.mem.free() // after the builder and the sender are done (below)
+	free <- chunk
 	buildCtx, stopBuild := context.WithCancel(ctx)
 	built := make(chan error, 1)
 	go func() {
 		defer close(chunks)
 		var arena chunkArena
+		defer arena.mem.free()
 		st := &chunkStatements{insert: insertChunk, insertOIDs: oids, fixed: fixed, org: im.OrgID, imp: im.ID, m: pgtype.NewMap()}
 		built <- func() error {
 			for !src.end {
@@ -294,7 +298,8 @@ func (s *chunkSource) Err() error { return s.stageSource.Err() }
 // memory a chunk row costs (bench-import, 1M rows, peak RSS at 16384
 // rows a chunk: 67 → 56–58 MiB).
 type chunkArena struct {
-	rows   []byte
+	rows   []byte // in mem
+	mem    offHeap
 	starts []uint32 // where each row begins in rows
 	held   [][]any
 }
@@ -305,6 +310,11 @@ const freshColumns = 6
 
 func (a *chunkArena) add(cells ...string) {
 	a.starts = append(a.starts, uint32(len(a.rows)))
+	n := 0
+	for _, c := range cells {
+		n += 4 + len(c)
+	}
+	a.rows = a.mem.grow(a.rows, n)
 	for _, c := range cells {
 		a.rows = binary.BigEndian.AppendUint32(a.rows, uint32(len(c)))
 		a.rows = append(a.rows, c...)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,7 +34,8 @@ import (
 
 // freshChunk is one chunk of a fresh load, as the messages that load it.
 type freshChunk struct {
-	msg      []byte
+	msg      []byte // in mem
+	mem      offHeap
 	results  int  // statements in msg
 	inserted bool // the first of them inserts contacts
 }
@@ -75,7 +75,13 @@ func (ch *freshChunk) load(a *chunkArena, st *chunkStatements) error {
 	ch.results, ch.inserted = 0, len(a.starts) > 0
 	var err error
 	if ch.inserted {
-		b = slices.Grow(b, len(a.rows)+len(st.insert)+1024)
+		// The arena's cells are array elements already: the arrays take
+		// len(a.rows) bytes and their headers; the rest is small.
+		n := len(a.rows) + len(st.insert) + 4*len(st.insertOIDs) + 512
+		for _, p := range st.fixed {
+			n += 4 + len(p)
+		}
+		b = ch.mem.grow(b, n)
 		if b, err = (&pgproto3.Parse{Query: st.insert, ParameterOIDs: st.insertOIDs}).Encode(b); err != nil {
 			return err
 		}
@@ -101,18 +107,19 @@ func (ch *freshChunk) load(a *chunkArena, st *chunkStatements) error {
 		sus.lang, sus.tags, sus.attrs, sus.record = append(sus.lang, v[4].(string)), append(sus.tags, textArrayLiteral(v[5].([]string))), append(sus.attrs, v[6].(string)), append(sus.record, rec)
 	}
 	if len(sus.line) > 0 {
-		if b, err = appendStatement(b, st.m, heldSQL[0], suspectOIDs,
+		if b, err = appendStatement(&ch.mem, b, st.m, heldSQL[0], suspectOIDs,
 			sus.line, sus.phone, sus.name, sus.email, sus.lang, sus.tags, sus.attrs, sus.record); err != nil {
 			return err
 		}
 		ch.results++
 	}
 	if len(rej.line) > 0 {
-		if b, err = appendStatement(b, st.m, heldSQL[1], rejectOIDs, st.org, st.imp, rej.line, rej.reason, rej.value, rej.record); err != nil {
+		if b, err = appendStatement(&ch.mem, b, st.m, heldSQL[1], rejectOIDs, st.org, st.imp, rej.line, rej.reason, rej.value, rej.record); err != nil {
 			return err
 		}
 		ch.results++
 	}
+	b = ch.mem.grow(b, 5)
 	if b, err = (&pgproto3.Sync{}).Encode(b); err != nil {
 		return err
 	}
@@ -149,12 +156,18 @@ func appendChunkBind(b []byte, fixed [][]byte, a *chunkArena) []byte {
 	return b
 }
 
-// appendStatement appends Parse, Bind and Execute of sql with values.
-func appendStatement(b []byte, m *pgtype.Map, sql string, oids []uint32, values ...any) ([]byte, error) {
+// appendStatement appends Parse, Bind and Execute of sql with values (b
+// in mem).
+func appendStatement(mem *offHeap, b []byte, m *pgtype.Map, sql string, oids []uint32, values ...any) ([]byte, error) {
 	params, err := encodeParams(m, nil, oids, values...)
 	if err != nil {
 		return nil, err
 	}
+	n := len(sql) + 4*len(oids) + 64
+	for _, p := range params {
+		n += 4 + len(p)
+	}
+	b = mem.grow(b, n)
 	if b, err = (&pgproto3.Parse{Query: sql, ParameterOIDs: oids}).Encode(b); err != nil {
 		return nil, err
 	}

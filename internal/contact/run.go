@@ -306,6 +306,7 @@ func (s *Service) stage(ctx context.Context, tx pgx.Tx, im Import, path string, 
 	t0 := time.Now()
 	pl := newPipeline(ctx, newRecordReader(f, format), newRowParser(im.Settings), im.Settings.HasHeader, s.opt.MaxRows, s.opt.Parsers, 0, prog)
 	src := &stageSource{p: pl, vals: make([]any, len(stageColumns)), seen: newBloom(min(max(im.EstimatedRows, 1024), s.opt.MaxRows))}
+	defer src.seen.free()
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage"}, stageColumns, src)
 	pl.wait()
 	if perr := pl.error(); perr != nil {
