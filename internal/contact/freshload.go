@@ -220,17 +220,17 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 var freshLoadStarted func()
 
 // chunkRows is how many rows one chunk holds. Larger sorted chunks fill
-// the unique index with better locality (bench-import, 1M rows, cells
-// still kept as strings: 8192 ≈ 115k rows/s, 16384 ≈ 132k, 32768 ≈ 138k),
-// and cost the importer memory (with the arena, make bench-import at
-// 16384: peak RSS 56–58 MiB at 1M rows and 61.5 MiB at 5M, against the
-// 64 MiB goal).
-var chunkRows = 16384
+// the unique index with better locality, and cost the importer memory:
+// the chunk is in memory twice (its arena and its messages), mapped
+// outside the heap (bench-import, one run each, 1M rows: 16384 rows
+// 157k rows/s, peak RSS 46.0 MiB; 32768 159k rows/s, 50.3 MiB, and at 5M
+// rows 55.0 MiB, against the 64 MiB goal).
+var chunkRows = 32768
 
 // chunkBytes ends a chunk early when its cells pass this size (files of
 // very wide rows), which bounds its memory, and keeps the arena's offsets
 // far inside uint32.
-var chunkBytes = 4 << 20
+var chunkBytes = 8 << 20
 
 // freshExtras puts the new contacts on the import's lists: every contact
 // of the org that this import alone brought (one created by hand meanwhile
