@@ -87,16 +87,17 @@
 // WHERE changed, writing list memberships, provenance and (suppress mode)
 // the existing contacts' opt-out events set-based from its RETURNING rows.
 //
-// Into an org with no contacts yet (fresh.go, freshload.go), the file goes
-// in chunks: a builder goroutine gathers a chunk's certain first lines
-// into a byte arena and sorts them by number while the database inserts
-// the previous chunk, then encodes them as one binary array a column for
-// a plain INSERT … SELECT FROM unnest(…) (no ON CONFLICT; the unique index
-// filled in key order within the chunk). A chunk's suspects and rejected
-// rows go through a small staging table, and suspects are settled exactly
-// at the end. A contact added meanwhile by someone else sends the import
-// back to the general path (a savepoint). (COPY straight into contacts is
-// refused: the table has row-level security.)
+// Into an org with no contacts yet (fresh.go, freshload.go, freshwire.go),
+// the file goes in chunks: a builder goroutine gathers a chunk's certain
+// first lines into a byte arena and sorts them by number while the
+// database inserts the previous chunk, then writes them as one binary
+// array a column into the messages of a plain INSERT … SELECT unnest(…)
+// (no ON CONFLICT; the unique index filled in key order within the chunk),
+// with the chunk's suspects and rejected rows as two more array inserts.
+// The next chunk is sent while the database inserts this one. Suspects
+// are settled exactly at the end. A contact added meanwhile by someone
+// else sends the import back to the general path (a savepoint). (COPY
+// straight into contacts is refused: the table has row-level security.)
 //
 // Rejected rows, the counts and the status are written in the same
 // transaction. Imports of one organisation run one after another (a transaction-level

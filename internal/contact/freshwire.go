@@ -92,29 +92,22 @@ func (ch *freshChunk) load(a *chunkArena, st *chunkStatements) error {
 		ch.results++
 	}
 
-	var sus, rej struct {
-		line                                  []int32
-		phone, name, email, lang, tags, attrs []string
-		reason, value, record                 []string
-	}
+	var sus, rej [][]any
 	for _, v := range a.held {
-		rec := textArrayLiteral(v[10].([]string))
-		if v[8] != nil { // rejected
-			rej.line, rej.reason, rej.value, rej.record = append(rej.line, v[0].(int32)), append(rej.reason, v[8].(string)), append(rej.value, v[9].(string)), append(rej.record, rec)
-			continue
+		if v[8] != nil { // a reason: rejected
+			rej = append(rej, v)
+		} else {
+			sus = append(sus, v)
 		}
-		sus.line, sus.phone, sus.name, sus.email = append(sus.line, v[0].(int32)), append(sus.phone, v[1].(string)), append(sus.name, v[2].(string)), append(sus.email, v[3].(string))
-		sus.lang, sus.tags, sus.attrs, sus.record = append(sus.lang, v[4].(string)), append(sus.tags, textArrayLiteral(v[5].([]string))), append(sus.attrs, v[6].(string)), append(sus.record, rec)
 	}
-	if len(sus.line) > 0 {
-		if b, err = appendStatement(&ch.mem, b, st.m, heldSQL[0], suspectOIDs,
-			sus.line, sus.phone, sus.name, sus.email, sus.lang, sus.tags, sus.attrs, sus.record); err != nil {
+	if len(sus) > 0 {
+		if b, err = appendStatement(&ch.mem, b, st.m, heldSQL[0], suspectOIDs, columns(sus, 0, 1, 2, 3, 4, 5, 6, 10)...); err != nil {
 			return err
 		}
 		ch.results++
 	}
-	if len(rej.line) > 0 {
-		if b, err = appendStatement(&ch.mem, b, st.m, heldSQL[1], rejectOIDs, st.org, st.imp, rej.line, rej.reason, rej.value, rej.record); err != nil {
+	if len(rej) > 0 {
+		if b, err = appendStatement(&ch.mem, b, st.m, heldSQL[1], rejectOIDs, append([]any{st.org, st.imp}, columns(rej, 0, 8, 9, 10)...)...); err != nil {
 			return err
 		}
 		ch.results++
@@ -125,6 +118,34 @@ func (ch *freshChunk) load(a *chunkArena, st *chunkStatements) error {
 	}
 	ch.msg = b
 	return nil
+}
+
+// columns turns staged rows (see stageColumns) into one slice for each
+// column at idx: the line as []int32, the others as []string, a []string
+// cell (tags, record) as its array literal.
+func columns(rows [][]any, idx ...int) []any {
+	out := make([]any, len(idx))
+	for i, c := range idx {
+		if c == 0 {
+			lines := make([]int32, len(rows))
+			for j, v := range rows {
+				lines[j] = v[0].(int32)
+			}
+			out[i] = lines
+			continue
+		}
+		cells := make([]string, len(rows))
+		for j, v := range rows {
+			switch x := v[c].(type) {
+			case string:
+				cells[j] = x
+			case []string:
+				cells[j] = textArrayLiteral(x)
+			}
+		}
+		out[i] = cells
+	}
+	return out
 }
 
 // appendChunkBind appends the Bind of the insert: the fixed parameters,
@@ -199,7 +220,11 @@ func sendChunks(ctx context.Context, conn *pgconn.PgConn, chunks <-chan *freshCh
 		}
 	}()
 
-	var unanswered []freshChunk // only their counts
+	type sent struct {
+		results  int
+		inserted bool
+	}
+	var unanswered []sent
 	answer := func() error {
 		ch := unanswered[0]
 		unanswered = unanswered[1:]
@@ -237,7 +262,7 @@ func sendChunks(ctx context.Context, conn *pgconn.PgConn, chunks <-chan *freshCh
 		if _, err = nc.Write(ch.msg); err != nil {
 			return imported, fmt.Errorf("contact: send a chunk: %w", err)
 		}
-		unanswered = append(unanswered, freshChunk{results: ch.results, inserted: ch.inserted})
+		unanswered = append(unanswered, sent{ch.results, ch.inserted})
 		free <- ch
 	}
 	var pgErr *pgconn.PgError
