@@ -129,7 +129,7 @@ func (s *Service) loadFresh(ctx context.Context, tx pgx.Tx, im Import, path stri
 					return nil
 				}
 				if err := ch.load(&arena, st); err != nil {
-					return err
+					return fmt.Errorf("contact: import %d: encode a chunk: %w", im.ID, err)
 				}
 				select {
 				case chunks <- ch:
