@@ -5,8 +5,10 @@
 // RunImport → finished — into a fresh org, in a child process whose peak
 // RSS is read from the kernel. The baseline, in the same run, is pgx
 // CopyFrom of the same rows, already normalised, into an empty copy of the
-// indexed contacts table. Repeated (-reps, median), then once at 5M rows
-// for memory. The import is timed from upload to its finished_at (the
+// indexed contacts table. Repeated (-reps, median); then the same file
+// once more into the org it filled (-again: the general merge, every row
+// already there; shown for scale, no goal), and once at 5M rows for
+// memory. The import is timed from upload to its finished_at (the
 // moment the outcome is committed and shown); every run starts right after
 // a checkpoint. Each repetition also prints the PostgreSQL server's CPU
 // seconds for the baseline and the import job (from /proc), which compare
@@ -72,17 +74,18 @@ func main() {
 	rows5m := flag.Int("rows5m", 5_000_000, "rows in the memory run (0 skips it)")
 	reps := flag.Int("reps", 3, "repetitions of the main run (the median is reported)")
 	fast := flag.Bool("fast", false, "start the throw-away PostgreSQL with fsync off (like the test suite's)")
+	again := flag.Bool("again", true, "after the repetitions, import the same file again into the org it filled (the general merge)")
 	keep := flag.Bool("keep", false, "keep the bench database (with TEST_DATABASE_URL) to look at afterwards")
 	flag.BoolVar(&optedIn, "opted-in", true, "import as opted in (an attested consent event per new contact) rather than consent unknown")
 	flag.Parse()
 	keepDB = *keep
-	if err := run(*rows, *rows5m, *reps, *fast); err != nil {
+	if err := run(*rows, *rows5m, *reps, *fast, *again); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-import:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows, rows5m, reps int, fast bool) error {
+func run(rows, rows5m, reps int, fast, again bool) error {
 	ctx := context.Background()
 	work, err := os.MkdirTemp("", "tidings-bench-import-")
 	if err != nil {
@@ -145,6 +148,7 @@ func run(rows, rows5m, reps int, fast bool) error {
 
 	var subj, base []float64
 	var rss []float64
+	var last childResult
 	for i := range reps {
 		if err := reset(ctx, owner, superURL); err != nil {
 			return err
@@ -158,7 +162,7 @@ func run(rows, rows5m, reps int, fast bool) error {
 		if err := reset(ctx, owner, superURL); err != nil {
 			return err
 		}
-		res, err := runChild(ctx, owner, urls, work, file, rows)
+		res, err := runChild(ctx, owner, urls, work, file, rows, 0, 0, contact.ModeAddNew)
 		cpuImport := res.PostgresCPU
 		if cpuBase > 0 {
 			fmt.Printf("rep %d: PostgreSQL CPU: baseline %.2f s, import %.2f s (ratio %.2f); WAL: baseline %.0f MiB, import %.0f MiB; importer CPU %.2f s\n",
@@ -177,6 +181,22 @@ func run(rows, rows5m, reps int, fast bool) error {
 		}
 		fmt.Printf("rep %d: import %.2f s = %.0f rows/s (upload+sniff %.2f s, load+merge %.2f s; job ended at %.2f s), peak RSS %.1f MiB; baseline %.0f rows/s; ratio %.2f\n",
 			i+1, res.Seconds, rps, res.CreateSeconds, res.RunSeconds, res.JobSeconds, res.PeakMiB, b, rps/b)
+		last = res
+	}
+	if again && last.Org != 0 {
+		// The same file again into the org it filled: the general merge
+		// (staging table, INSERT … ON CONFLICT), which an org's every
+		// import after its first takes; every row is already there, so
+		// nothing is written (no goal in QUALITY.md; shown for scale).
+		res, err := runChild(ctx, owner, urls, work, file, rows, last.Org, last.User, contact.ModeAddUpdate)
+		if err != nil {
+			return fmt.Errorf("import again: %w", err)
+		}
+		if res.Counts.Imported != 0 || res.Counts.Updated != 0 || res.Counts.Skipped != st.unique {
+			return fmt.Errorf("import again: counts %+v, want %d skipped and nothing imported or updated", res.Counts, st.unique)
+		}
+		fmt.Printf("import again (add and update, into the org it filled; nothing changes): %.2f s = %.0f rows/s, peak RSS %.1f MiB; PostgreSQL CPU %.2f s, WAL %.0f MiB\n",
+			res.Seconds, float64(rows)/res.Seconds, res.PeakMiB, res.PostgresCPU, mib(res.WALBytes))
 	}
 	ms, mb, mr := median(subj), median(base), median(rss)
 	fmt.Printf("median: import %.0f rows/s, baseline %.0f rows/s, ratio %.2f, peak RSS %.1f MiB (goal ≥150000 rows/s, ratio ≥0.6, ≤64 MiB)\n", ms, mb, ms/mb, mr)
@@ -191,7 +211,7 @@ func run(rows, rows5m, reps int, fast bool) error {
 		if err := reset(ctx, owner, superURL); err != nil {
 			return err
 		}
-		res, err := runChild(ctx, owner, urls, work, file, rows5m)
+		res, err := runChild(ctx, owner, urls, work, file, rows5m, 0, 0, contact.ModeAddNew)
 		if err != nil {
 			return fmt.Errorf("import 5M: %w", err)
 		}
@@ -210,6 +230,14 @@ func run(rows, rows5m, reps int, fast bool) error {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// updateFields lets an add-and-update import overwrite every field.
+func updateFields(mode string) []string {
+	if mode != contact.ModeAddUpdate {
+		return nil
+	}
+	return []string{contact.UpdateName, contact.UpdateEmail, contact.UpdateLanguage, contact.UpdateTags, contact.UpdateAttributes}
+}
 
 func median(v []float64) float64 {
 	s := slices.Clone(v)
@@ -400,43 +428,50 @@ type childResult struct {
 	CPUSeconds    float64 // the importer process's own CPU time
 	PostgresCPU   float64 // the server's CPU seconds over the import job
 	WALBytes      int64   // the WAL the server wrote over the import job
+	Org, User     int64   // the org imported into, and its user
 	// ListMs: median milliseconds of one 50-contact page of contact.List
 	// over the imported org, by filter (measured after the import).
 	ListMs map[string]float64 `json:",omitempty"`
 }
 
-func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file string, rows int) (childResult, error) {
-	var res childResult
-	var org, user int64
+// newOrg makes an organisation and a user for an import.
+func newOrg(ctx context.Context, owner *db.Conn) (org, user int64, err error) {
 	conn, err := owner.Pool.Acquire(ctx)
 	if err != nil {
-		return res, err
+		return 0, 0, err
 	}
-	err = func() error {
-		defer conn.Release()
-		if err := conn.QueryRow(ctx, `INSERT INTO users (email, name, phone_e164, password_hash)
-			VALUES ('bench-'||gen_random_uuid()||'@example.com', 'Bench', '+447911000000', 'x') RETURNING id`).Scan(&user); err != nil {
-			return err
-		}
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx)
-		if err := tx.QueryRow(ctx, `SELECT nextval('orgs_id_seq')`).Scan(&org); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT set_config('app.org_id', $1, true)`, strconv.FormatInt(org, 10)); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO orgs (id, name, industry, company_size, country, time_zone) OVERRIDING SYSTEM VALUE
-			VALUES ($1, 'Bench', 'retail', '1-10', 'GB', 'Europe/London')`, org); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
-	}()
+	defer conn.Release()
+	if err := conn.QueryRow(ctx, `INSERT INTO users (email, name, phone_e164, password_hash)
+		VALUES ('bench-'||gen_random_uuid()||'@example.com', 'Bench', '+447911000000', 'x') RETURNING id`).Scan(&user); err != nil {
+		return 0, 0, err
+	}
+	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return res, fmt.Errorf("create org: %w", err)
+		return 0, 0, err
+	}
+	defer tx.Rollback(ctx)
+	if err := tx.QueryRow(ctx, `SELECT nextval('orgs_id_seq')`).Scan(&org); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('app.org_id', $1, true)`, strconv.FormatInt(org, 10)); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO orgs (id, name, industry, company_size, country, time_zone) OVERRIDING SYSTEM VALUE
+		VALUES ($1, 'Bench', 'retail', '1-10', 'GB', 'Europe/London')`, org); err != nil {
+		return 0, 0, err
+	}
+	return org, user, tx.Commit(ctx)
+}
+
+// runChild runs one import in a child process: into a new org, or into
+// org (with its user) when org is not 0, in the given mode.
+func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file string, rows int, org, user int64, mode string) (childResult, error) {
+	var res childResult
+	if org == 0 {
+		var err error
+		if org, user, err = newOrg(ctx, owner); err != nil {
+			return res, fmt.Errorf("create org: %w", err)
+		}
 	}
 	// The file is handed over (moved) like an upload: keep the original.
 	upload := filepath.Join(work, "upload.csv")
@@ -448,7 +483,7 @@ func runChild(ctx context.Context, owner *db.Conn, urls pgboot.URLs, work, file 
 		return res, err
 	}
 	cmd := exec.CommandContext(ctx, self, "child", urls.App, filepath.Join(work, "uploads"), upload,
-		strconv.FormatInt(org, 10), strconv.FormatInt(user, 10), strconv.Itoa(rows), strconv.FormatBool(optedIn))
+		strconv.FormatInt(org, 10), strconv.FormatInt(user, 10), strconv.Itoa(rows), strconv.FormatBool(optedIn), mode)
 	cmd.Stderr = os.Stderr
 	cmd.Env = os.Environ()
 	if rows <= 1_000_000 {
@@ -488,8 +523,8 @@ func copyFile(src, dst string) error {
 // child runs one import as the app would: the runtime role, RLS, the
 // service's own pipeline; it prints a childResult as JSON.
 func child(args []string) int {
-	if len(args) != 7 {
-		fmt.Fprintln(os.Stderr, "usage: bench-import child APP_URL UPLOAD_DIR FILE ORG USER ROWS OPTED_IN")
+	if len(args) != 8 {
+		fmt.Fprintln(os.Stderr, "usage: bench-import child APP_URL UPLOAD_DIR FILE ORG USER ROWS OPTED_IN MODE")
 		return 2
 	}
 	appURL, dir, file := args[0], args[1], args[2]
@@ -497,6 +532,7 @@ func child(args []string) int {
 	user, _ := strconv.ParseInt(args[4], 10, 64)
 	rows, _ := strconv.ParseInt(args[5], 10, 64)
 	optIn, _ := strconv.ParseBool(args[6])
+	mode := args[7]
 	ctx := context.Background()
 	conn, err := db.Open(ctx, appURL, db.Options{MaxConns: 4, StatementTimeout: 30 * time.Second, AppName: "bench-import"})
 	if err != nil {
@@ -531,7 +567,7 @@ func child(args []string) int {
 	}
 	att := &contact.Attestation{Method: "Sign-up form", CollectedOn: "2025", LawfulBasis: "consent", Wording: "Yes, send me offers on WhatsApp."}
 	if _, err := svc.ConfirmImport(ctx, org, user, im.ID, contact.ImportSettings{Columns: cols, HasHeader: pv.HasHeader,
-		DefaultCountry: "GB", Mode: contact.ModeAddNew, OptedIn: optIn}, att); err != nil {
+		DefaultCountry: "GB", Mode: mode, UpdateFields: updateFields(mode), OptedIn: optIn}, att); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -552,7 +588,7 @@ func child(args []string) int {
 	// the audit entry): JobSeconds.
 	total := im.FinishedAt.Sub(start)
 	res := childResult{Seconds: total.Seconds(), JobSeconds: jobEnd.Seconds(), CreateSeconds: created.Seconds(),
-		RunSeconds: (total - created).Seconds(), Counts: im.Counts, PostgresCPU: cpu, WALBytes: wal}
+		RunSeconds: (total - created).Seconds(), Counts: im.Counts, PostgresCPU: cpu, WALBytes: wal, Org: org, User: user}
 	if os.Getenv("BENCH_LIST") != "" {
 		res.ListMs = listTimings(ctx, svc, org)
 	}

@@ -347,9 +347,14 @@ func (a *chunkArena) gather(src *chunkSource, n int) error {
 			return err
 		}
 		if v[8] != nil || v[11].(bool) { // rejected, or a suspect
+			// Kept until the chunk is loaded, by which time the parser has
+			// reused the batch the row came from: its slices (tags, lists,
+			// the raw cells) are copied, not only the row.
 			row := slices.Clone(v)
-			if rec, ok := row[10].([]string); ok {
-				row[10] = slices.Clone(rec) // the batch's cells are reused
+			for i, x := range row {
+				if cells, ok := x.([]string); ok {
+					row[i] = slices.Clone(cells)
+				}
 			}
 			a.held = append(a.held, row)
 			continue
