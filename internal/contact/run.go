@@ -357,39 +357,62 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 		return c, err
 	}
 
-	var conflict string
+	// unchanged is the condition under which an existing contact c is left
+	// as it is by the file's row w: such rows are left out before the
+	// upsert. (ON CONFLICT DO UPDATE … WHERE changed locks every existing
+	// row it meets, changed or not, dirtying every page and holding the
+	// lock until the import commits: re-importing an unchanged file of
+	// 19,601 contacts right after a checkpoint wrote 6.16 MB of WAL that
+	// way, against 2 KB with DO NOTHING.)
+	var conflict, unchanged string
 	switch st.Mode {
 	case ModeAddNew:
 		conflict = `DO NOTHING`
 	case ModeSuppress:
 		conflict = `DO UPDATE SET consent_state = 'opted_out', import_ids = c.import_ids || @imp::bigint, updated_at = @now
 			WHERE c.consent_state <> 'opted_out'`
+		unchanged = `c.consent_state = 'opted_out'`
 	case ModeAddUpdate:
 		var sets, changed []string
 		allow := func(f string) bool { return slices.Contains(st.UpdateFields, f) }
+		// changes(n) says whether the new values n (excluded, or the row w)
+		// change c; attrs is n's attributes.
+		var changes []func(n, attrs string) string
 		for _, f := range []struct{ field, col string }{{UpdateName, "name"}, {UpdateEmail, "email"}, {UpdateLanguage, "language"}} {
 			if allow(f.field) {
 				sets = append(sets, fmt.Sprintf(`%[1]s = CASE WHEN excluded.%[1]s <> '' THEN excluded.%[1]s ELSE c.%[1]s END`, f.col))
-				changed = append(changed, fmt.Sprintf(`(excluded.%[1]s <> '' AND excluded.%[1]s <> c.%[1]s)`, f.col))
+				changes = append(changes, func(n, _ string) string {
+					return fmt.Sprintf(`(%[2]s.%[1]s <> '' AND %[2]s.%[1]s <> c.%[1]s)`, f.col, n)
+				})
 			}
 		}
 		if allow(UpdateAttributes) {
 			sets = append(sets, `attributes = c.attributes || excluded.attributes`)
-			changed = append(changed, `NOT c.attributes @> excluded.attributes`)
+			changes = append(changes, func(_, attrs string) string { return `NOT c.attributes @> ` + attrs })
 		}
 		if allow(UpdateTags) {
 			sets = append(sets, `tags = CASE WHEN c.tags @> excluded.tags THEN c.tags
 				ELSE ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(c.tags || excluded.tags) x ORDER BY 1) END`)
-			changed = append(changed, `NOT c.tags @> excluded.tags`)
+			changes = append(changes, func(n, _ string) string { return `NOT c.tags @> ` + n + `.tags` })
+		}
+		var byRow []string
+		for _, ch := range changes {
+			changed = append(changed, ch("excluded", "excluded.attributes"))
+			byRow = append(byRow, ch("w", "w.attrs::jsonb"))
 		}
 		if len(sets) == 0 {
 			conflict = `DO NOTHING`
 		} else {
 			conflict = `DO UPDATE SET ` + strings.Join(sets, ", ") + `, import_ids = c.import_ids || @imp::bigint, updated_at = @now
 				WHERE ` + strings.Join(changed, " OR ")
+			unchanged = `(` + strings.Join(byRow, " OR ") + `) IS NOT TRUE`
 		}
 	default:
 		return c, fmt.Errorf("contact: import %d: unknown mode %q", im.ID, st.Mode)
+	}
+	leaveOut := ""
+	if unchanged != "" {
+		leaveOut = ` AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = @org AND c.phone_e164 = w.phone AND ` + unchanged + `)`
 	}
 	// New contacts share the import's event (import_event_id); in
 	// suppress mode the existing contacts it opts out get one each.
@@ -422,7 +445,7 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	), up AS (
 		INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_event_id, import_ids, created_by, created_at, updated_at)
 		SELECT @org, phone, name, email, language, attrs::jsonb, tags, @state, @event::bigint, ARRAY[@imp::bigint], @user::bigint, @now, @now
-		FROM w WHERE line = first_line
+		FROM w WHERE line = first_line` + leaveOut + `
 		ON CONFLICT (org_id, phone_e164) ` + conflict + `
 		RETURNING c.id, ` + returnPhone + `(c.xmax = 0) AS inserted
 	), dup AS (
