@@ -363,7 +363,8 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	// row it meets, changed or not, dirtying every page and holding the
 	// lock until the import commits: re-importing an unchanged file of
 	// 19,601 contacts right after a checkpoint wrote 6.16 MB of WAL that
-	// way, against 2 KB with DO NOTHING.)
+	// way, against 2 KB with DO NOTHING; bench-import -again at 100k rows,
+	// two runs each: 1.20–1.24 s before, 0.87–0.89 s after.)
 	var conflict, unchanged string
 	switch st.Mode {
 	case ModeAddNew:
@@ -375,8 +376,8 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	case ModeAddUpdate:
 		var sets, changed []string
 		allow := func(f string) bool { return slices.Contains(st.UpdateFields, f) }
-		// changes(n) says whether the new values n (excluded, or the row w)
-		// change c; attrs is n's attributes.
+		// Each of changes says whether the new values n (excluded, or the
+		// row w) change c; attrs is n's attributes.
 		var changes []func(n, attrs string) string
 		for _, f := range []struct{ field, col string }{{UpdateName, "name"}, {UpdateEmail, "email"}, {UpdateLanguage, "language"}} {
 			if allow(f.field) {
