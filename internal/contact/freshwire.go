@@ -19,8 +19,8 @@ import (
 // that is reused from chunk to chunk, the insert's arrays encoded
 // straight from the chunk's arena. The buffer goes to the connection as
 // it is and is free again once written, so a chunk's rows are in the
-// importer's memory twice (the arena and the buffer) and nothing a chunk
-// is left for the collector. Through pgconn's ExecParams or Pipeline the
+// importer's memory twice (the arena and the buffer) and nothing of a
+// chunk is left for the collector. Through pgconn's ExecParams or Pipeline the
 // six arrays were copied once more into pgconn's write buffer, which
 // grows by appending each array, is dropped after every large message
 // and so was allocated afresh, several times over, for every chunk.

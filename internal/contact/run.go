@@ -374,39 +374,32 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 			WHERE c.consent_state <> 'opted_out'`
 		unchanged = `c.consent_state = 'opted_out'`
 	case ModeAddUpdate:
-		var sets, changed []string
+		// changes are the conditions under which the new values (%[1]s:
+		// excluded in the upsert, the row w in the test below) change c.
+		var sets, changes []string
 		allow := func(f string) bool { return slices.Contains(st.UpdateFields, f) }
-		// Each of changes says whether the new values n (excluded, or the
-		// row w) change c; attrs is n's attributes.
-		var changes []func(n, attrs string) string
 		for _, f := range []struct{ field, col string }{{UpdateName, "name"}, {UpdateEmail, "email"}, {UpdateLanguage, "language"}} {
 			if allow(f.field) {
 				sets = append(sets, fmt.Sprintf(`%[1]s = CASE WHEN excluded.%[1]s <> '' THEN excluded.%[1]s ELSE c.%[1]s END`, f.col))
-				changes = append(changes, func(n, _ string) string {
-					return fmt.Sprintf(`(%[2]s.%[1]s <> '' AND %[2]s.%[1]s <> c.%[1]s)`, f.col, n)
-				})
+				changes = append(changes, `(%[1]s.`+f.col+` <> '' AND %[1]s.`+f.col+` <> c.`+f.col+`)`)
 			}
 		}
 		if allow(UpdateAttributes) {
 			sets = append(sets, `attributes = c.attributes || excluded.attributes`)
-			changes = append(changes, func(_, attrs string) string { return `NOT c.attributes @> ` + attrs })
+			changes = append(changes, `NOT c.attributes @> %[1]s.attributes`)
 		}
 		if allow(UpdateTags) {
 			sets = append(sets, `tags = CASE WHEN c.tags @> excluded.tags THEN c.tags
 				ELSE ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(c.tags || excluded.tags) x ORDER BY 1) END`)
-			changes = append(changes, func(n, _ string) string { return `NOT c.tags @> ` + n + `.tags` })
-		}
-		var byRow []string
-		for _, ch := range changes {
-			changed = append(changed, ch("excluded", "excluded.attributes"))
-			byRow = append(byRow, ch("w", "w.attrs::jsonb"))
+			changes = append(changes, `NOT c.tags @> %[1]s.tags`)
 		}
 		if len(sets) == 0 {
 			conflict = `DO NOTHING`
 		} else {
+			changed := strings.Join(changes, " OR ")
 			conflict = `DO UPDATE SET ` + strings.Join(sets, ", ") + `, import_ids = c.import_ids || @imp::bigint, updated_at = @now
-				WHERE ` + strings.Join(changed, " OR ")
-			unchanged = `(` + strings.Join(byRow, " OR ") + `) IS NOT TRUE`
+				WHERE ` + fmt.Sprintf(changed, "excluded")
+			unchanged = `(` + fmt.Sprintf(changed, "w") + `) IS NOT TRUE`
 		}
 	default:
 		return c, fmt.Errorf("contact: import %d: unknown mode %q", im.ID, st.Mode)
@@ -440,12 +433,12 @@ func (s *Service) merge(ctx context.Context, tx pgx.Tx, im Import, c Counts, has
 	// the other lines as duplicates; rows reach the unique index in key
 	// order. Only rows that change are written (the ON CONFLICT … WHERE).
 	q := `WITH w AS (
-		SELECT line, phone, name, email, language, tags, attrs, lists, record,
+		SELECT line, phone, name, email, language, tags, attrs::jsonb AS attributes, lists, record,
 		       first_value(line) OVER (PARTITION BY phone ORDER BY line) AS first_line
 		FROM import_stage WHERE reason IS NULL
 	), up AS (
 		INSERT INTO contacts AS c (org_id, phone_e164, name, email, language, attributes, tags, consent_state, import_event_id, import_ids, created_by, created_at, updated_at)
-		SELECT @org, phone, name, email, language, attrs::jsonb, tags, @state, @event::bigint, ARRAY[@imp::bigint], @user::bigint, @now, @now
+		SELECT @org, phone, name, email, language, attributes, tags, @state, @event::bigint, ARRAY[@imp::bigint], @user::bigint, @now, @now
 		FROM w WHERE line = first_line` + leaveOut + `
 		ON CONFLICT (org_id, phone_e164) ` + conflict + `
 		RETURNING c.id, ` + returnPhone + `(c.xmax = 0) AS inserted
